@@ -1,0 +1,19 @@
+// @tandem/db: the database engine. The public API grows as the engine lands; see README.md.
+export * from './errors.js';
+export * from './storage/block.js';
+export * from './control/control-state.js';
+export { ControlFiles, type MountReport } from './control/control-file.js';
+export * from './redo/redo-record.js';
+export {
+  scanLogGroup,
+  createLogMember,
+  LOG_FILE_HEADER_BYTES,
+  type LogFileHeader,
+  type LogScanEntry,
+  type LogGroupToRead,
+} from './redo/log-file.js';
+export { LogWriter, type LogWriterHost, type LogWriterStart, type AppendInput } from './redo/log-writer.js';
+export { FileAlertLog, MemoryAlertLog, formatAlertLine, type AlertLog, type AlertLevel } from './instance/alert-log.js';
+export * from './access/value.js';
+export { encodeKey, encodeKeyPrefix, decodeKey, compareKeys, successorOfPrefix } from './access/key-codec.js';
+export { encodeRow, decodeRow, decodeColumn } from './access/row-codec.js';

@@ -1,0 +1,2 @@
+// @tandem/lb: see README.md; its parts arrive with their issues.
+export {};
