@@ -1,0 +1,85 @@
+// What the control file records: the database's identity and structure (datafiles, log
+// groups and their members), the state of each online log group, the checkpoint, and
+// whether the last shutdown was clean. Every update goes to every copy (control-file.ts).
+
+export type LogMode = 'NOARCHIVELOG' | 'ARCHIVELOG';
+export type TablespaceKind = 'SYSTEM' | 'UNDO' | 'TEMP' | 'USER';
+/** CURRENT: being written. ACTIVE: needed for crash recovery. INACTIVE: reusable. UNUSED: never written. */
+export type LogGroupState = 'CURRENT' | 'ACTIVE' | 'INACTIVE' | 'UNUSED';
+/** INVALID: the member was lost or failed a write; it is skipped until it is recreated. */
+export type LogMemberStatus = 'VALID' | 'INVALID';
+
+export interface TablespaceEntry {
+  readonly number: number;
+  readonly name: string;
+  readonly kind: TablespaceKind;
+}
+
+export interface AutoextendPolicy {
+  readonly nextBlocks: number;
+  readonly maxBlocks: number;
+}
+
+export interface DatafileEntry {
+  readonly number: number;
+  readonly tablespaceNumber: number;
+  readonly path: string;
+  /** Size in blocks, including the header block. */
+  readonly sizeBlocks: number;
+  readonly autoextend: AutoextendPolicy | null;
+  readonly creationTsn: number;
+  /** The TSN up to which this file's header says all changes are on disk, as of the last full checkpoint. */
+  readonly checkpointTsn: number;
+}
+
+export interface LogMemberEntry {
+  readonly path: string;
+  readonly status: LogMemberStatus;
+}
+
+export interface LogGroupEntry {
+  readonly number: number;
+  readonly sizeBytes: number;
+  readonly members: readonly LogMemberEntry[];
+  /** Log sequence number of the redo the group holds (0 while UNUSED). */
+  readonly sequence: number;
+  /** TSN of the first record the group holds (0 while UNUSED). */
+  readonly firstTsn: number;
+  /** For a group that is no longer CURRENT: the end of its redo, in bytes from the start of the file. */
+  readonly endBytes: number;
+  /** For a group that is no longer CURRENT: the TSN following its last record. */
+  readonly nextTsn: number;
+  readonly state: LogGroupState;
+}
+
+/** A position in the redo stream: the record at `offsetBytes` in log `sequence` has TSN >= `tsn`. */
+export interface RedoPosition {
+  readonly sequence: number;
+  readonly offsetBytes: number;
+  readonly tsn: number;
+}
+
+export interface Incarnation {
+  readonly number: number;
+  /** The TSN at which this incarnation began (0 for the first). */
+  readonly resetlogsTsn: number;
+  readonly resetlogsMs: number;
+}
+
+export interface ControlFileState {
+  readonly formatVersion: 1;
+  readonly dbName: string;
+  readonly dbId: number;
+  readonly createdMs: number;
+  readonly blockBytes: number;
+  readonly logMode: LogMode;
+  readonly incarnation: Incarnation;
+  /** Crash recovery starts here: every change before it is in the datafiles. */
+  readonly checkpoint: RedoPosition;
+  readonly checkpointMs: number;
+  /** False from OPEN until a NORMAL, POST_TX or IMMEDIATE shutdown completes. */
+  readonly cleanShutdown: boolean;
+  readonly tablespaces: readonly TablespaceEntry[];
+  readonly datafiles: readonly DatafileEntry[];
+  readonly logGroups: readonly LogGroupEntry[];
+}
