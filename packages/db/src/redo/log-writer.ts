@@ -194,6 +194,24 @@ export class LogWriter {
     return tsn;
   }
 
+  /**
+   * Whether a record of up to `recordBytes` can be appended now. A mini-transaction checks
+   * this before its first change, so that its append cannot be refused after it.
+   */
+  hasRoomFor(recordBytes: number): boolean {
+    return (
+      !this.#switchWanted &&
+      this.#failure === undefined &&
+      this.#allocatedEndBytes + recordBytes <= this.#groupSizeBytes
+    );
+  }
+
+  /** Asks for a log switch (if not under way) and resolves once it has made room. */
+  requestSpace(): Promise<void> {
+    this.#switchWanted = true;
+    return this.waitForSpace();
+  }
+
   /** Resolves once a log switch has made room for new records. */
   waitForSpace(): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);

@@ -1,0 +1,271 @@
+// The buffer cache: a bounded set of block frames, steal / no-force. Changes are made to
+// the cached copy (through mini-transactions) and written back later by DBWR, committed or
+// not. A frame that is dirty cannot be evicted until DBWR has written it, and DBWR writes
+// it only after the redo up to its last change is durable (the write-ahead rule).
+//
+// Dirty frames are kept in a Set in the order they became dirty, which is (nearly) the
+// order of their first-dirty TSN: the incremental checkpoint writes from its head.
+import { assert } from '../assert.js';
+import { blockKey, type BlockAddress } from './block.js';
+import type { Datafile } from './datafile.js';
+import { RetryAfter } from '../txn/mini-transaction.js';
+
+export interface CacheFrame {
+  readonly key: number;
+  readonly address: BlockAddress;
+  readonly bytes: Uint8Array;
+  dirty: boolean;
+  /** TSN of the first change since the block was last written; the checkpoint cannot pass it. */
+  firstDirtyTsn: number;
+  /** TSN of the last change; DBWR waits until redo is durable up to it. */
+  lastChangeTsn: number;
+  /** Pinned frames are never evicted (space bitmaps, frames DBWR is writing). */
+  pins: number;
+  /** Clock bit: set on use, cleared as the eviction hand passes. */
+  referenced: boolean;
+}
+
+export interface DatafileDirectory {
+  /** The open datafile with this number; asserts that it exists. */
+  datafile(fileNumber: number): Datafile;
+}
+
+export interface BufferCacheStatistics {
+  hits: number;
+  misses: number;
+  reads: number;
+  evictions: number;
+}
+
+/** Something that can make dirty frames clean when the cache has none to evict. */
+export interface FrameCleaner {
+  cleanSome(): Promise<void>;
+}
+
+export class BufferCache {
+  readonly capacityBlocks: number;
+  readonly blockBytes: number;
+  readonly #files: DatafileDirectory;
+  readonly #frames = new Map<number, CacheFrame>();
+  readonly #clock: CacheFrame[] = [];
+  #hand = 0;
+  /** Buffers of evicted or discarded frames, ready for reuse. */
+  readonly #spare: Uint8Array[] = [];
+  readonly #loading = new Map<number, Promise<CacheFrame>>();
+  readonly #dirty = new Set<CacheFrame>();
+  #cleaner: FrameCleaner | undefined;
+  readonly statistics: BufferCacheStatistics = { hits: 0, misses: 0, reads: 0, evictions: 0 };
+
+  constructor(options: {
+    readonly capacityBlocks: number;
+    readonly blockBytes: number;
+    readonly files: DatafileDirectory;
+  }) {
+    assert(
+      options.capacityBlocks >= 16,
+      () => `a buffer cache needs at least 16 blocks, got ${options.capacityBlocks}`,
+    );
+    this.capacityBlocks = options.capacityBlocks;
+    this.blockBytes = options.blockBytes;
+    this.#files = options.files;
+  }
+
+  /** DBWR registers itself so that a full cache can ask it for clean frames. */
+  setCleaner(cleaner: FrameCleaner): void {
+    this.#cleaner = cleaner;
+  }
+
+  get size(): number {
+    return this.#frames.size;
+  }
+
+  get dirtyCount(): number {
+    return this.#dirty.size;
+  }
+
+  frame(address: BlockAddress): CacheFrame | undefined {
+    const frame = this.#frames.get(blockKey(address.fileNumber, address.blockNumber));
+    if (frame !== undefined) frame.referenced = true;
+    return frame;
+  }
+
+  /** The cached bytes of a block, or throws RetryAfter while the block is read. */
+  block(address: BlockAddress): Uint8Array {
+    const frame = this.frame(address);
+    if (frame !== undefined) {
+      this.statistics.hits++;
+      return frame.bytes;
+    }
+    this.statistics.misses++;
+    throw new RetryAfter(
+      `read block ${address.fileNumber}:${address.blockNumber}`,
+      this.load(address).then(() => undefined),
+    );
+  }
+
+  /** Reads a block into the cache (once, however many callers ask at the same time). */
+  load(address: BlockAddress): Promise<CacheFrame> {
+    const key = blockKey(address.fileNumber, address.blockNumber);
+    const cached = this.#frames.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
+    const pending = this.#loading.get(key);
+    if (pending !== undefined) return pending;
+    const loading = this.#read(key, address).finally(() => this.#loading.delete(key));
+    this.#loading.set(key, loading);
+    return loading;
+  }
+
+  async #read(key: number, address: BlockAddress): Promise<CacheFrame> {
+    const bytes = await this.#freeBuffer();
+    // Another caller may have formatted the block while we waited for a buffer.
+    const raced = this.#frames.get(key);
+    if (raced !== undefined) return raced;
+    try {
+      await this.#files.datafile(address.fileNumber).readBlock(address.blockNumber, bytes);
+    } catch (error) {
+      this.#spare.push(bytes);
+      throw error;
+    }
+    const again = this.#frames.get(key);
+    if (again !== undefined) {
+      this.#spare.push(bytes);
+      return again;
+    }
+    this.statistics.reads++;
+    return this.#insert(key, address, bytes);
+  }
+
+  /**
+   * Makes sure a frame exists for a block that is about to be formatted (not read). With
+   * `mayWait`, throws RetryAfter when no buffer is free; without it (the mtr has already
+   * changed blocks and cannot wait), goes over capacity by a frame, which the clock hand
+   * gives back as frames become clean.
+   */
+  prepareNew(address: BlockAddress, options: { readonly mayWait: boolean }): void {
+    const key = blockKey(address.fileNumber, address.blockNumber);
+    if (this.#frames.has(key)) return;
+    let bytes = this.#spare.pop() ?? this.#takeCleanBufferSync();
+    if (bytes === undefined && options.mayWait) {
+      throw new RetryAfter(
+        'free a buffer',
+        this.#freeBuffer().then((free) => void this.#spare.push(free)),
+      );
+    }
+    bytes ??= new Uint8Array(this.blockBytes);
+    bytes.fill(0);
+    this.#insert(key, address, bytes);
+  }
+
+  /** Records that an mtr changed the frame with `tsn`. */
+  markChanged(frame: CacheFrame, tsn: number): void {
+    if (!frame.dirty) {
+      frame.dirty = true;
+      frame.firstDirtyTsn = tsn;
+      this.#dirty.add(frame);
+    }
+    frame.lastChangeTsn = tsn;
+  }
+
+  /** Called by DBWR after a block image with `writtenTsn` reached the disk. */
+  markWritten(frame: CacheFrame, writtenTsn: number): void {
+    if (!frame.dirty) return;
+    if (frame.lastChangeTsn === writtenTsn) {
+      frame.dirty = false;
+      frame.firstDirtyTsn = 0;
+      this.#dirty.delete(frame);
+    } else {
+      // Changed again while it was being written: everything up to writtenTsn is on disk.
+      frame.firstDirtyTsn = writtenTsn + 1;
+    }
+  }
+
+  /** Dirty frames, roughly oldest first. */
+  dirtyFrames(): IterableIterator<CacheFrame> {
+    return this.#dirty.values();
+  }
+
+  /** The lowest first-dirty TSN: every change below it is on disk. Undefined if nothing is dirty. */
+  oldestDirtyTsn(): number | undefined {
+    let oldest: number | undefined;
+    for (const frame of this.#dirty)
+      if (oldest === undefined || frame.firstDirtyTsn < oldest) oldest = frame.firstDirtyTsn;
+    return oldest;
+  }
+
+  pin(frame: CacheFrame): void {
+    frame.pins++;
+  }
+
+  unpin(frame: CacheFrame): void {
+    assert(frame.pins > 0, () => `unpin of an unpinned frame ${frame.address.fileNumber}:${frame.address.blockNumber}`);
+    frame.pins--;
+  }
+
+  /** Drops every frame of a file (its blocks are reread); the frames must be clean. */
+  discardFile(fileNumber: number): void {
+    for (const [key, frame] of this.#frames) {
+      if (frame.address.fileNumber !== fileNumber) continue;
+      assert(!frame.dirty && frame.pins === 0, () => `discarding a dirty or pinned frame of file ${fileNumber}`);
+      this.#frames.delete(key);
+      this.#spare.push(frame.bytes);
+    }
+    this.#clockRebuild();
+  }
+
+  #insert(key: number, address: BlockAddress, bytes: Uint8Array): CacheFrame {
+    const frame: CacheFrame = {
+      key,
+      address: { fileNumber: address.fileNumber, blockNumber: address.blockNumber },
+      bytes,
+      dirty: false,
+      firstDirtyTsn: 0,
+      lastChangeTsn: 0,
+      pins: 0,
+      referenced: true,
+    };
+    this.#frames.set(key, frame);
+    this.#clock.push(frame);
+    return frame;
+  }
+
+  /** A buffer for a new frame: unused capacity, or a clean frame evicted by the clock hand. */
+  #takeCleanBufferSync(): Uint8Array | undefined {
+    if (this.#frames.size + this.#loading.size < this.capacityBlocks) return new Uint8Array(this.blockBytes);
+    // At or over capacity (see prepareNew), a new frame takes the buffer of an evicted one.
+    const count = this.#clock.length;
+    for (let step = 0; step < 2 * count; step++) {
+      if (this.#hand >= this.#clock.length) this.#hand = 0;
+      const frame = this.#clock[this.#hand]!;
+      if (frame.referenced) {
+        frame.referenced = false;
+        this.#hand++;
+        continue;
+      }
+      if (frame.dirty || frame.pins > 0) {
+        this.#hand++;
+        continue;
+      }
+      this.#frames.delete(frame.key);
+      const last = this.#clock.pop()!;
+      if (last !== frame) this.#clock[this.#hand] = last;
+      this.statistics.evictions++;
+      return frame.bytes;
+    }
+    return undefined;
+  }
+
+  async #freeBuffer(): Promise<Uint8Array> {
+    for (;;) {
+      const bytes = this.#spare.pop() ?? this.#takeCleanBufferSync();
+      if (bytes !== undefined) return bytes;
+      assert(this.#cleaner !== undefined, 'the buffer cache is full of dirty blocks and has no writer to clean it');
+      await this.#cleaner.cleanSome();
+    }
+  }
+
+  #clockRebuild(): void {
+    this.#clock.length = 0;
+    for (const frame of this.#frames.values()) this.#clock.push(frame);
+    this.#hand = 0;
+  }
+}

@@ -1,0 +1,304 @@
+// A datafile: blocks 0 and 1 are two copies of the file header (written alternately, so a
+// write torn by a crash never loses the header), then the space bitmap blocks, then data
+// blocks. The header records the checkpoint TSN up to which the file holds every change,
+// the creation TSN and the incarnation (resetlogs TSN), which OPEN compares with the
+// control file to decide whether the file needs media recovery.
+import { isFileSystemError, type FileHandle, type FileSystem } from '@tandem/testkit';
+import { assert } from '../assert.js';
+import { DbError } from '../errors.js';
+import {
+  BLOCK_HEADER_BYTES,
+  BlockType,
+  checksumMatches,
+  formatBlock,
+  readBlockHeader,
+  readU64,
+  sealBlock,
+  verifyBlock,
+  writeU64,
+  type BlockAddress,
+} from './block.js';
+
+export const DATAFILE_HEADER_COPIES = 2;
+const MAGIC = 0x46424454; // 'TDBF' little-endian
+
+/** Bytes of a bitmap block that hold bits, after the block header. */
+export function bitsPerBitmapBlock(blockBytes: number): number {
+  return (blockBytes - BLOCK_HEADER_BYTES) * 8;
+}
+
+/** Number of bitmap blocks a file of at most `maxBlocks` needs. */
+export function bitmapBlockCount(blockBytes: number, maxBlocks: number): number {
+  return Math.max(1, Math.ceil(maxBlocks / bitsPerBitmapBlock(blockBytes)));
+}
+
+export interface DatafileHeader {
+  readonly dbId: number;
+  readonly fileNumber: number;
+  readonly tablespaceNumber: number;
+  readonly blockBytes: number;
+  readonly creationTsn: number;
+  readonly checkpointTsn: number;
+  readonly checkpointMs: number;
+  readonly resetlogsTsn: number;
+  /** Number of bitmap blocks (fixed at creation from the maximum size). */
+  readonly bitmapBlocks: number;
+  /** Bumped on every header write; the copy with the higher value is current. */
+  readonly headerSequence: number;
+}
+
+function encodeHeader(block: Uint8Array, header: DatafileHeader): void {
+  const copy = header.headerSequence % DATAFILE_HEADER_COPIES;
+  formatBlock(block, {
+    type: BlockType.DatafileHeader,
+    fileNumber: header.fileNumber,
+    blockNumber: copy,
+    tsn: header.checkpointTsn,
+    objectNumber: 0,
+  });
+  const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  const base = BLOCK_HEADER_BYTES;
+  view.setUint32(base, MAGIC, true);
+  view.setUint32(base + 4, header.dbId, true);
+  view.setUint32(base + 8, header.tablespaceNumber, true);
+  view.setUint32(base + 12, header.blockBytes, true);
+  writeU64(block, base + 16, header.creationTsn);
+  writeU64(block, base + 24, header.checkpointTsn);
+  writeU64(block, base + 32, header.checkpointMs);
+  writeU64(block, base + 40, header.resetlogsTsn);
+  view.setUint32(base + 48, header.bitmapBlocks, true);
+  writeU64(block, base + 52, header.headerSequence);
+  sealBlock(block);
+}
+
+function decodeHeader(block: Uint8Array): DatafileHeader | undefined {
+  if (!checksumMatches(block)) return undefined;
+  const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  const base = BLOCK_HEADER_BYTES;
+  const blockHeader = readBlockHeader(block);
+  if (blockHeader.type !== BlockType.DatafileHeader || view.getUint32(base, true) !== MAGIC) return undefined;
+  return {
+    dbId: view.getUint32(base + 4, true),
+    fileNumber: blockHeader.fileNumber,
+    tablespaceNumber: view.getUint32(base + 8, true),
+    blockBytes: view.getUint32(base + 12, true),
+    creationTsn: readU64(block, base + 16),
+    checkpointTsn: readU64(block, base + 24),
+    checkpointMs: readU64(block, base + 32),
+    resetlogsTsn: readU64(block, base + 40),
+    bitmapBlocks: view.getUint32(base + 48, true),
+    headerSequence: readU64(block, base + 52),
+  };
+}
+
+export interface CreateDatafileOptions {
+  readonly path: string;
+  readonly header: Omit<DatafileHeader, 'headerSequence' | 'bitmapBlocks'>;
+  readonly sizeBlocks: number;
+  /** The largest the file may grow (autoextend), which sizes the bitmap. */
+  readonly maxBlocks: number;
+}
+
+/** An open datafile: block reads and writes at block granularity, and its header. */
+export class Datafile {
+  readonly path: string;
+  readonly fileNumber: number;
+  readonly blockBytes: number;
+  readonly #handle: FileHandle;
+  #header: DatafileHeader;
+
+  private constructor(path: string, handle: FileHandle, header: DatafileHeader) {
+    this.path = path;
+    this.#handle = handle;
+    this.#header = header;
+    this.fileNumber = header.fileNumber;
+    this.blockBytes = header.blockBytes;
+  }
+
+  get header(): DatafileHeader {
+    return this.#header;
+  }
+
+  /** The first block that holds data (after the header copies and the bitmap). */
+  get firstDataBlock(): number {
+    return DATAFILE_HEADER_COPIES + this.#header.bitmapBlocks;
+  }
+
+  /**
+   * Creates the file: both header copies and zeroed bitmap blocks (all blocks free), then
+   * extends it to `sizeBlocks`. The caller syncs the directory.
+   */
+  static async create(fs: FileSystem, options: CreateDatafileOptions): Promise<Datafile> {
+    const { blockBytes } = options.header;
+    const bitmapBlocks = bitmapBlockCount(blockBytes, options.maxBlocks);
+    assert(
+      options.sizeBlocks > DATAFILE_HEADER_COPIES + bitmapBlocks,
+      () => `datafile of ${options.sizeBlocks} blocks is too small`,
+    );
+    let handle: FileHandle;
+    try {
+      handle = await fs.open(options.path, { create: true, exclusive: true });
+    } catch (error) {
+      if (isFileSystemError(error, 'EEXIST')) {
+        throw new DbError('DATABASE_EXISTS', `datafile '${options.path}' already exists; refusing to overwrite it`);
+      }
+      throw error;
+    }
+    const header: DatafileHeader = { ...options.header, bitmapBlocks, headerSequence: 0 };
+    const datafile = new Datafile(options.path, handle, header);
+    const image = new Uint8Array(blockBytes);
+    for (let copy = 0; copy < DATAFILE_HEADER_COPIES; copy++) {
+      encodeHeader(image, { ...header, headerSequence: copy });
+      await handle.write(image, copy * blockBytes);
+    }
+    for (let i = 0; i < bitmapBlocks; i++) {
+      const blockNumber = DATAFILE_HEADER_COPIES + i;
+      formatBlock(image, {
+        type: BlockType.SpaceBitmap,
+        fileNumber: header.fileNumber,
+        blockNumber,
+        tsn: 0,
+        objectNumber: 0,
+      });
+      sealBlock(image);
+      await handle.write(image, blockNumber * blockBytes);
+    }
+    await handle.truncate(options.sizeBlocks * blockBytes);
+    await handle.sync();
+    datafile.#header = { ...header, headerSequence: 1 };
+    return datafile;
+  }
+
+  /** Opens a datafile and reads its current header. Missing file: TDB-1004; no sound header: TDB-1005. */
+  static async open(fs: FileSystem, path: string, expectedFileNumber: number, blockBytes: number): Promise<Datafile> {
+    let handle: FileHandle;
+    try {
+      handle = await fs.open(path);
+    } catch (error) {
+      if (isFileSystemError(error, 'ENOENT')) {
+        throw new DbError(
+          'DATAFILE_MISSING',
+          `datafile ${expectedFileNumber} ('${path}') is missing; restore it from a backup and recover it, or recreate it`,
+        );
+      }
+      throw error;
+    }
+    try {
+      const headers: DatafileHeader[] = [];
+      const image = new Uint8Array(blockBytes);
+      for (let copy = 0; copy < DATAFILE_HEADER_COPIES; copy++) {
+        const read = await handle.read(image, 0, blockBytes, copy * blockBytes);
+        const header = read === blockBytes ? decodeHeader(image) : undefined;
+        if (header !== undefined) headers.push(header);
+      }
+      const current = headers.sort((a, b) => b.headerSequence - a.headerSequence)[0];
+      if (current === undefined) {
+        throw new DbError(
+          'DATAFILE_HEADER_CORRUPT',
+          `datafile ${expectedFileNumber} ('${path}') has no readable header; restore it from a backup`,
+        );
+      }
+      if (current.fileNumber !== expectedFileNumber || current.blockBytes !== blockBytes) {
+        throw new DbError(
+          'DATAFILE_MISMATCH',
+          `'${path}' is datafile ${current.fileNumber} with ${current.blockBytes}-byte blocks, but the control file expects datafile ${expectedFileNumber} with ${blockBytes}-byte blocks`,
+        );
+      }
+      return new Datafile(path, handle, current);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Reads block `blockNumber` into `target` and verifies it. Returns false for a block never
+   * written (beyond the end, or all zeros). Throws TDB-1001/1002 for a corrupt block.
+   */
+  async readBlock(blockNumber: number, target: Uint8Array): Promise<boolean> {
+    assert(target.length === this.blockBytes, 'block buffer size');
+    let read: number;
+    try {
+      read = await this.#handle.read(target, 0, this.blockBytes, blockNumber * this.blockBytes);
+    } catch (error) {
+      throw new DbError(
+        'DATAFILE_IO',
+        `cannot read block ${blockNumber} of datafile ${this.fileNumber} ('${this.path}'): ${String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    if (read < this.blockBytes) {
+      target.fill(0);
+      return false;
+    }
+    return verifyBlock(target, { fileNumber: this.fileNumber, blockNumber }, this.path);
+  }
+
+  /** Writes a sealed block image (not synced). */
+  async writeBlock(blockNumber: number, image: Uint8Array): Promise<void> {
+    try {
+      await this.#handle.write(image, blockNumber * this.blockBytes);
+    } catch (error) {
+      throw new DbError(
+        'DATAFILE_IO',
+        `cannot write block ${blockNumber} of datafile ${this.fileNumber} ('${this.path}'): ${String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async sync(): Promise<void> {
+    try {
+      await this.#handle.datasync();
+    } catch (error) {
+      throw new DbError('DATAFILE_IO', `cannot sync datafile ${this.fileNumber} ('${this.path}'): ${String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Grows the file to `sizeBlocks` (new blocks read as never written). */
+  async extend(sizeBlocks: number): Promise<void> {
+    await this.#handle.truncate(sizeBlocks * this.blockBytes);
+    await this.#handle.sync();
+  }
+
+  async sizeBlocks(): Promise<number> {
+    return Math.floor((await this.#handle.size()) / this.blockBytes);
+  }
+
+  /**
+   * Records a checkpoint in the header: writes the older copy and syncs. The caller has
+   * synced every block change up to `checkpointTsn` first.
+   */
+  async writeCheckpoint(
+    checkpointTsn: number,
+    checkpointMs: number,
+    resetlogsTsn = this.#header.resetlogsTsn,
+  ): Promise<void> {
+    const next: DatafileHeader = {
+      ...this.#header,
+      checkpointTsn,
+      checkpointMs,
+      resetlogsTsn,
+      headerSequence: this.#header.headerSequence + 1,
+    };
+    const image = new Uint8Array(this.blockBytes);
+    encodeHeader(image, next);
+    await this.writeBlock(next.headerSequence % DATAFILE_HEADER_COPIES, image);
+    await this.sync();
+    this.#header = next;
+  }
+
+  async close(): Promise<void> {
+    await this.#handle.close();
+  }
+}
+
+export function isHeaderOrBitmap(address: BlockAddress, datafile: Datafile): boolean {
+  return address.blockNumber < datafile.firstDataBlock;
+}

@@ -1,0 +1,162 @@
+// Free-space management: each datafile's bitmap blocks hold one bit per block (1 = in use).
+// The bitmaps stay pinned in the buffer cache, so allocation never waits for a read; bits
+// change through mini-transactions, so redo protects them like any other block. A full
+// file with AUTOEXTEND grows by its increment up to its maximum; otherwise the
+// tablespace is full (TDB-1006).
+import { assert } from '../assert.js';
+import { DbError } from '../errors.js';
+import { BLOCK_HEADER_BYTES, type BlockAddress } from './block.js';
+import type { BufferCache } from './buffer-cache.js';
+import { bitsPerBitmapBlock, DATAFILE_HEADER_COPIES, type Datafile } from './datafile.js';
+import type { AutoextendPolicy } from '../control/control-state.js';
+import { RetryAfter, type MiniTransaction, type SegmentSpace } from '../txn/mini-transaction.js';
+
+export interface ManagedFile {
+  readonly datafile: Datafile;
+  readonly tablespaceName: string;
+  sizeBlocks: number;
+  readonly autoextend: AutoextendPolicy | null;
+}
+
+export interface SpaceManagerHost {
+  /** Persists a datafile's new size (control file) and grows the file. */
+  extendDatafile(fileNumber: number, sizeBlocks: number): Promise<void>;
+}
+
+export class SpaceManager {
+  readonly #cache: BufferCache;
+  readonly #host: SpaceManagerHost;
+  readonly #files = new Map<number, ManagedFile>();
+  readonly #hints = new Map<number, number>();
+  readonly #extending = new Map<number, Promise<void>>();
+
+  constructor(cache: BufferCache, host: SpaceManagerHost) {
+    this.#cache = cache;
+    this.#host = host;
+  }
+
+  /** Registers an open datafile and pins its bitmap blocks in the cache. */
+  async addFile(file: ManagedFile): Promise<void> {
+    const { datafile } = file;
+    for (let i = 0; i < datafile.header.bitmapBlocks; i++) {
+      const frame = await this.#cache.load({
+        fileNumber: datafile.fileNumber,
+        blockNumber: DATAFILE_HEADER_COPIES + i,
+      });
+      this.#cache.pin(frame);
+    }
+    this.#files.set(datafile.fileNumber, file);
+    this.#hints.set(datafile.fileNumber, datafile.firstDataBlock);
+  }
+
+  file(fileNumber: number): ManagedFile {
+    const file = this.#files.get(fileNumber);
+    assert(file !== undefined, () => `no managed datafile ${fileNumber}`);
+    return file;
+  }
+
+  /** A SegmentSpace that allocates in one datafile (a B+tree keeps all its blocks in its root's file). */
+  inFile(fileNumber: number): SegmentSpace {
+    return {
+      allocate: (mtr, objectNumber) => this.allocate(mtr, fileNumber, objectNumber),
+      free: (mtr, address) => this.free(mtr, address),
+    };
+  }
+
+  /** Number of blocks in use in a file (data blocks only). */
+  usedBlocks(fileNumber: number): number {
+    const file = this.file(fileNumber);
+    let used = 0;
+    for (let block = file.datafile.firstDataBlock; block < file.sizeBlocks; block++)
+      if (this.#isSet(file, block)) used++;
+    return used;
+  }
+
+  allocate(mtr: MiniTransaction, fileNumber: number, _objectNumber: number): BlockAddress {
+    const file = this.file(fileNumber);
+    const start = this.#hints.get(fileNumber) ?? file.datafile.firstDataBlock;
+    const found = this.#findFree(file, start) ?? this.#findFree(file, file.datafile.firstDataBlock);
+    if (found === undefined) {
+      const policy = file.autoextend;
+      if (policy !== null && file.sizeBlocks < policy.maxBlocks) {
+        assert(!mtr.changed, 'a datafile extension must be requested before the mtr changes anything');
+        throw new RetryAfter(`extend datafile ${fileNumber}`, this.#extend(file, policy));
+      }
+      throw new DbError(
+        'TABLESPACE_FULL',
+        `tablespace ${file.tablespaceName} is full: datafile ${fileNumber} ('${file.datafile.path}') has no free block ` +
+          `of ${file.sizeBlocks}${policy === null ? ' and AUTOEXTEND is off' : ` and has reached its maximum of ${policy.maxBlocks} blocks`}`,
+      );
+    }
+    const address = { fileNumber, blockNumber: found };
+    this.#cache.prepareNew(address, { mayWait: !mtr.changed }); // may throw RetryAfter only before any change
+    this.#setBit(mtr, file, found, true);
+    this.#hints.set(fileNumber, found + 1);
+    return address;
+  }
+
+  free(mtr: MiniTransaction, address: BlockAddress): void {
+    const file = this.file(address.fileNumber);
+    assert(
+      address.blockNumber >= file.datafile.firstDataBlock,
+      () => `free of header or bitmap block ${address.blockNumber}`,
+    );
+    assert(
+      this.#isSet(file, address.blockNumber),
+      () => `double free of block ${address.fileNumber}:${address.blockNumber}`,
+    );
+    this.#setBit(mtr, file, address.blockNumber, false);
+    const hint = this.#hints.get(address.fileNumber)!;
+    if (address.blockNumber < hint) this.#hints.set(address.fileNumber, address.blockNumber);
+  }
+
+  #bitLocation(file: ManagedFile, blockNumber: number): { address: BlockAddress; byteOffset: number; mask: number } {
+    const bits = bitsPerBitmapBlock(file.datafile.blockBytes);
+    const bitmapIndex = Math.floor(blockNumber / bits);
+    assert(
+      bitmapIndex < file.datafile.header.bitmapBlocks,
+      () => `block ${blockNumber} beyond the bitmap of file ${file.datafile.fileNumber}`,
+    );
+    const bit = blockNumber % bits;
+    return {
+      address: { fileNumber: file.datafile.fileNumber, blockNumber: DATAFILE_HEADER_COPIES + bitmapIndex },
+      byteOffset: BLOCK_HEADER_BYTES + (bit >>> 3),
+      mask: 1 << (bit & 7),
+    };
+  }
+
+  #isSet(file: ManagedFile, blockNumber: number): boolean {
+    const { address, byteOffset, mask } = this.#bitLocation(file, blockNumber);
+    const frame = this.#cache.frame(address);
+    assert(frame !== undefined, 'bitmap blocks stay pinned');
+    return (frame.bytes[byteOffset]! & mask) !== 0;
+  }
+
+  #setBit(mtr: MiniTransaction, file: ManagedFile, blockNumber: number, used: boolean): void {
+    const { address, byteOffset, mask } = this.#bitLocation(file, blockNumber);
+    const current = mtr.block(address)[byteOffset]!;
+    mtr.writeBytes(address, byteOffset, Uint8Array.of(used ? current | mask : current & ~mask));
+  }
+
+  #findFree(file: ManagedFile, from: number): number | undefined {
+    for (let block = Math.max(from, file.datafile.firstDataBlock); block < file.sizeBlocks; block++) {
+      if (!this.#isSet(file, block)) return block;
+    }
+    return undefined;
+  }
+
+  #extend(file: ManagedFile, policy: AutoextendPolicy): Promise<void> {
+    const fileNumber = file.datafile.fileNumber;
+    const running = this.#extending.get(fileNumber);
+    if (running !== undefined) return running;
+    const sizeBlocks = Math.min(file.sizeBlocks + policy.nextBlocks, policy.maxBlocks);
+    const extension = this.#host
+      .extendDatafile(fileNumber, sizeBlocks)
+      .then(() => {
+        file.sizeBlocks = Math.max(file.sizeBlocks, sizeBlocks);
+      })
+      .finally(() => this.#extending.delete(fileNumber));
+    this.#extending.set(fileNumber, extension);
+    return extension;
+  }
+}
