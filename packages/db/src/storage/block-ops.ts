@@ -113,7 +113,7 @@ export function writeBytesPayload(offset: number, bytes: Uint8Array): Uint8Array
 }
 
 function u16(payload: Uint8Array, offset: number): number {
-  return payload[offset]! | (payload[offset + 1]! << 8);
+  return payload[offset] | (payload[offset + 1] << 8);
 }
 
 function decodeCells(payload: Uint8Array): Uint8Array[] {
@@ -172,11 +172,11 @@ export function applyBlockOp(
       break;
     case BlockOp.SetPageLinks: {
       const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
-      const mask = payload[0]!;
+      const mask = payload[0];
       if (mask & LINK_RIGHT) page.setRightSibling(block, view.getUint32(1, true));
       if (mask & LINK_LEFT) page.setLeftSibling(block, view.getUint32(5, true));
       if (mask & LINK_EXTRA) page.setPageExtra(block, view.getUint32(9, true));
-      if (mask & LINK_LEVEL) page.setPageLevel(block, payload[13]!);
+      if (mask & LINK_LEVEL) page.setPageLevel(block, payload[13]);
       break;
     }
     case BlockOp.WriteBytes: {

@@ -235,7 +235,7 @@ export class BufferCache {
     const count = this.#clock.length;
     for (let step = 0; step < 2 * count; step++) {
       if (this.#hand >= this.#clock.length) this.#hand = 0;
-      const frame = this.#clock[this.#hand]!;
+      const frame = this.#clock[this.#hand];
       if (frame.referenced) {
         frame.referenced = false;
         this.#hand++;

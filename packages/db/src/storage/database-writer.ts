@@ -128,11 +128,11 @@ export class DatabaseWriter implements FrameCleaner {
       await Promise.all(
         frames.map((frame, i) => {
           touched.add(frame.address.fileNumber);
-          return this.#files.datafile(frame.address.fileNumber).writeBlock(frame.address.blockNumber, images[i]!);
+          return this.#files.datafile(frame.address.fileNumber).writeBlock(frame.address.blockNumber, images[i]);
         }),
       );
       await Promise.all([...touched].map((fileNumber) => this.#files.datafile(fileNumber).sync()));
-      frames.forEach((frame, i) => this.#cache.markWritten(frame, imageTsns[i]!));
+      frames.forEach((frame, i) => this.#cache.markWritten(frame, imageTsns[i]));
       this.statistics.batches++;
       this.statistics.blocksWritten += frames.length;
     } finally {

@@ -129,12 +129,12 @@ export class SpaceManager {
     const { address, byteOffset, mask } = this.#bitLocation(file, blockNumber);
     const frame = this.#cache.frame(address);
     assert(frame !== undefined, 'bitmap blocks stay pinned');
-    return (frame.bytes[byteOffset]! & mask) !== 0;
+    return (frame.bytes[byteOffset] & mask) !== 0;
   }
 
   #setBit(mtr: MiniTransaction, file: ManagedFile, blockNumber: number, used: boolean): void {
     const { address, byteOffset, mask } = this.#bitLocation(file, blockNumber);
-    const current = mtr.block(address)[byteOffset]!;
+    const current = mtr.block(address)[byteOffset];
     mtr.writeBytes(address, byteOffset, Uint8Array.of(used ? current | mask : current & ~mask));
   }
 
