@@ -26,8 +26,6 @@ export function mtrReserveBytes(blockBytes: number): number {
   return 8 * blockBytes + 4096;
 }
 
-let openMtr: CacheMiniTransaction | undefined;
-
 export class CacheMiniTransaction implements MiniTransaction {
   readonly tsn: number;
   readonly #cache: BufferCache;
@@ -37,13 +35,11 @@ export class CacheMiniTransaction implements MiniTransaction {
   #done = false;
 
   constructor(cache: BufferCache, redo: LogWriter) {
-    assert(openMtr === undefined || openMtr.#done, 'mini-transactions do not nest');
     this.#cache = cache;
     this.#redo = redo;
     this.#reserveBytes = mtrReserveBytes(cache.blockBytes);
     if (!redo.hasRoomFor(this.#reserveBytes)) throw new RetryAfter('log switch', redo.requestSpace());
     this.tsn = redo.lastTsn + 1;
-    openMtr = this;
   }
 
   get changed(): boolean {
@@ -106,7 +102,8 @@ export class CacheMiniTransaction implements MiniTransaction {
   }
 
   /**
-   * Appends the redo record (flags and transaction given here) and finishes the mtr.
+   * Appends the redo record. Mini-transactions never nest (an operation is synchronous),
+   * and the TSN check below catches one that did. (flags and transaction given here) and finishes the mtr.
    * Returns its TSN, or 0 if it changed nothing.
    */
   commit(flags = 0, txnId = 0): number {
