@@ -42,6 +42,11 @@ export interface LogWriterStart {
   readonly lastTsn: number;
   /** Start a background write when this many bytes are buffered. */
   readonly bufferBytesMax?: number;
+  /**
+   * The earliest redo position still needed (the checkpoint recovery started from): blocks
+   * dirtied by replay have older TSNs than anything this writer appends.
+   */
+  readonly recoveredFrom?: RedoPosition;
 }
 
 export interface AppendInput {
@@ -111,6 +116,13 @@ export class LogWriter {
     this.#allocatedEndBytes = start.writeOffsetBytes;
     this.#lastTsn = start.lastTsn;
     this.#flushedTsn = start.lastTsn;
+    if (start.recoveredFrom !== undefined && start.recoveredFrom.tsn <= start.lastTsn) {
+      this.#segments.push({
+        firstTsn: start.recoveredFrom.tsn,
+        sequence: start.recoveredFrom.sequence,
+        offsetBytes: start.recoveredFrom.offsetBytes,
+      });
+    }
     this.#segments.push({ firstTsn: start.lastTsn + 1, sequence: start.sequence, offsetBytes: start.writeOffsetBytes });
   }
 
@@ -249,7 +261,10 @@ export class LogWriter {
       if (segment.firstTsn <= tsn) found = segment;
       else break;
     }
-    assert(found !== undefined, () => `TSN ${tsn} precedes the redo this writer has seen`);
+    assert(
+      found !== undefined,
+      () => `TSN ${tsn} precedes the redo this writer has seen (${JSON.stringify(this.#segments.slice(0, 3))})`,
+    );
     return { sequence: found.sequence, offsetBytes: found.offsetBytes, tsn: found.firstTsn };
   }
 

@@ -10,6 +10,7 @@
 import { crc32 } from 'node:zlib';
 import { isFileSystemError, type FileHandle, type FileSystem } from '@tandem/testkit';
 import { assert } from '../assert.js';
+import { parentOf } from '../control/control-file.js';
 import { checksumMatches, readBlockHeader, sealBlock, writeU64 } from './block.js';
 import type { BufferCache, CacheFrame, DatafileDirectory, FrameCleaner } from './buffer-cache.js';
 
@@ -40,7 +41,7 @@ export interface WriteStatistics {
 export class DatabaseWriter implements FrameCleaner {
   readonly #cache: BufferCache;
   readonly #files: DatafileDirectory;
-  readonly #redo: RedoFlusher;
+  #redo: RedoFlusher;
   readonly #doublewrite: FileHandle;
   readonly #blockBytes: number;
   readonly #batchBlocksMax: number;
@@ -59,10 +60,18 @@ export class DatabaseWriter implements FrameCleaner {
   }
 
   static async open(options: DatabaseWriterOptions): Promise<DatabaseWriter> {
+    const existed = await options.fs.exists(options.doublewritePath);
     const handle = await options.fs.open(options.doublewritePath, { create: true });
+    // The file's name must survive a crash, or its images would vanish with it.
+    if (!existed) await options.fs.syncDirectory(parentOf(options.doublewritePath));
     const writer = new DatabaseWriter(options, handle);
     options.cache.setCleaner(writer);
     return writer;
+  }
+
+  /** Replaces the redo the write-ahead rule waits on (recovery replays redo before LGWR starts). */
+  setRedo(redo: RedoFlusher): void {
+    this.#redo = redo;
   }
 
   /** Writes the oldest dirty blocks, to give a full cache clean frames to reuse. */
@@ -87,7 +96,8 @@ export class DatabaseWriter implements FrameCleaner {
     while (written < maxBlocks) {
       const batch: CacheFrame[] = [];
       for (const frame of this.#cache.dirtyFrames()) {
-        if (frame.firstDirtyTsn > upToTsn || frame.pins > 0) continue;
+        // Pinned frames are written too: a pin only keeps a frame from eviction.
+        if (frame.firstDirtyTsn > upToTsn) continue;
         batch.push(frame);
         if (batch.length >= Math.min(this.#batchBlocksMax, maxBlocks - written)) break;
       }

@@ -1,0 +1,433 @@
+// The storage engine assembled: control files, datafiles, online redo, buffer cache,
+// DBWR, space management and checkpoints, with creation, OPEN-time crash recovery (restore
+// torn blocks from the doublewrite file, then roll the online redo forward) and clean
+// shutdown. The instance (boot stages, shutdown modes, transactions) is built on it.
+import type { Clock, FileSystem } from '@tandem/testkit';
+import { assert } from '../assert.js';
+import { ControlFiles, parentOf } from '../control/control-file.js';
+import type {
+  ControlFileState,
+  DatafileEntry,
+  LogGroupEntry,
+  TablespaceEntry,
+  TablespaceKind,
+} from '../control/control-state.js';
+import { DbError } from '../errors.js';
+import { Checkpointer } from '../recovery/checkpoint.js';
+import { rollForward, type RollForwardResult } from '../recovery/roll-forward.js';
+import { createLogMember, LOG_FILE_HEADER_BYTES } from '../redo/log-file.js';
+import { LogWriter } from '../redo/log-writer.js';
+import { DEFAULT_BLOCK_BYTES, isValidBlockBytes } from '../storage/block.js';
+import { BufferCache } from '../storage/buffer-cache.js';
+import { DatabaseWriter, restoreTornBlocks } from '../storage/database-writer.js';
+import { Datafile } from '../storage/datafile.js';
+import { SpaceManager } from '../storage/space-manager.js';
+import { CacheMiniTransaction, mtrReserveBytes } from '../txn/cache-mini-transaction.js';
+import { runWithRetry } from '../txn/mini-transaction.js';
+import type { AlertLog } from './alert-log.js';
+
+export interface TablespaceSpec {
+  readonly name: string;
+  readonly kind: TablespaceKind;
+  readonly sizeBlocks: number;
+  readonly autoextend?: { readonly nextBlocks: number; readonly maxBlocks: number };
+}
+
+export interface CreateStorageSpec {
+  readonly directory: string;
+  readonly dbName?: string;
+  readonly dbId?: number;
+  readonly controlFilePaths?: readonly string[];
+  readonly blockBytes?: number;
+  readonly logGroups?: number;
+  readonly logMembers?: number;
+  readonly logSizeBytes?: number;
+  readonly tablespaces?: readonly TablespaceSpec[];
+}
+
+export interface StorageIo {
+  readonly fs: FileSystem;
+  readonly clock: Clock;
+  readonly alert: AlertLog;
+}
+
+export interface OpenStorageOptions {
+  readonly controlFilePaths: readonly string[];
+  readonly doublewritePath: string;
+  readonly bufferCacheBlocks?: number;
+}
+
+export const DEFAULT_LOG_SIZE_BYTES = 64 * 1024 * 1024;
+
+export function defaultTablespaces(): TablespaceSpec[] {
+  return [
+    { name: 'SYSTEM', kind: 'SYSTEM', sizeBlocks: 1024, autoextend: { nextBlocks: 1024, maxBlocks: 1 << 20 } },
+    { name: 'UNDO', kind: 'UNDO', sizeBlocks: 1024, autoextend: { nextBlocks: 1024, maxBlocks: 1 << 20 } },
+    { name: 'TEMP', kind: 'TEMP', sizeBlocks: 256, autoextend: { nextBlocks: 256, maxBlocks: 1 << 18 } },
+    { name: 'USR', kind: 'USER', sizeBlocks: 1024, autoextend: { nextBlocks: 2048, maxBlocks: 1 << 22 } },
+  ];
+}
+
+export function defaultControlFilePaths(directory: string): string[] {
+  return [`${directory}/control01.ctl`, `${directory}/control02.ctl`];
+}
+
+export function doublewritePathOf(directory: string): string {
+  return `${directory}/doublewrite.dat`;
+}
+
+/** Creates the files of a new database: control files, online redo, datafiles. */
+export async function createStorage(io: StorageIo, spec: CreateStorageSpec): Promise<ControlFileState> {
+  const { fs, clock } = io;
+  const blockBytes = spec.blockBytes ?? DEFAULT_BLOCK_BYTES;
+  if (!isValidBlockBytes(blockBytes)) {
+    throw new DbError('INVALID_PARAMETER', `block size ${blockBytes} must be a power of two from 2048 to 32768 bytes`);
+  }
+  const groupCount = spec.logGroups ?? 3;
+  const memberCount = spec.logMembers ?? 2;
+  const logSizeBytes = spec.logSizeBytes ?? DEFAULT_LOG_SIZE_BYTES;
+  if (groupCount < 2) throw new DbError('REDO_LOG_CONFIG', `a database needs at least 2 log groups, got ${groupCount}`);
+  if (memberCount < 1) throw new DbError('REDO_LOG_CONFIG', `a log group needs at least 1 member, got ${memberCount}`);
+  if (logSizeBytes < 16 * mtrReserveBytes(blockBytes)) {
+    throw new DbError(
+      'REDO_LOG_CONFIG',
+      `log files of ${logSizeBytes} bytes are too small for ${blockBytes}-byte blocks; use at least ${16 * mtrReserveBytes(blockBytes)}`,
+    );
+  }
+  const dbId = spec.dbId ?? (Math.floor(clock.nowMs() / 1000) ^ 0x5a17) >>> 0;
+  const now = clock.nowMs();
+  await fs.mkdir(spec.directory, { recursive: true });
+
+  const logGroups: LogGroupEntry[] = [];
+  for (let number = 1; number <= groupCount; number++) {
+    const members = Array.from(
+      { length: memberCount },
+      (_, i) => `${spec.directory}/redo${String(number).padStart(2, '0')}${String.fromCharCode(97 + i)}.log`,
+    );
+    for (const path of members) {
+      await createLogMember(fs, path, {
+        dbId,
+        groupNumber: number,
+        sequence: number === 1 ? 1 : 0,
+        firstTsn: number === 1 ? 1 : 0,
+        resetlogsTsn: 0,
+        createdMs: now,
+        sizeBytes: logSizeBytes,
+      });
+    }
+    logGroups.push({
+      number,
+      sizeBytes: logSizeBytes,
+      members: members.map((path) => ({ path, status: 'VALID' })),
+      sequence: number === 1 ? 1 : 0,
+      firstTsn: number === 1 ? 1 : 0,
+      endBytes: 0,
+      nextTsn: 0,
+      state: number === 1 ? 'CURRENT' : 'UNUSED',
+    });
+  }
+
+  const tablespaces: TablespaceEntry[] = [];
+  const datafiles: DatafileEntry[] = [];
+  for (const [index, tablespace] of (spec.tablespaces ?? defaultTablespaces()).entries()) {
+    tablespaces.push({ number: index, name: tablespace.name, kind: tablespace.kind });
+    const fileNumber = datafiles.length + 1;
+    const path = `${spec.directory}/${tablespace.name.toLowerCase()}001.dtf`;
+    const maxBlocks = tablespace.autoextend?.maxBlocks ?? tablespace.sizeBlocks;
+    const datafile = await Datafile.create(fs, {
+      path,
+      sizeBlocks: tablespace.sizeBlocks,
+      maxBlocks,
+      header: {
+        dbId,
+        fileNumber,
+        tablespaceNumber: index,
+        blockBytes,
+        creationTsn: 1,
+        checkpointTsn: 1,
+        checkpointMs: now,
+        resetlogsTsn: 0,
+      },
+    });
+    await datafile.close();
+    datafiles.push({
+      number: fileNumber,
+      tablespaceNumber: index,
+      path,
+      sizeBlocks: tablespace.sizeBlocks,
+      autoextend: tablespace.autoextend ?? null,
+      creationTsn: 1,
+      checkpointTsn: 1,
+    });
+  }
+  await fs.syncDirectory(spec.directory);
+
+  const state: ControlFileState = {
+    formatVersion: 1,
+    dbName: spec.dbName ?? 'tandem',
+    dbId,
+    createdMs: now,
+    blockBytes,
+    logMode: 'NOARCHIVELOG',
+    incarnation: { number: 1, resetlogsTsn: 0, resetlogsMs: now },
+    checkpoint: { sequence: 1, offsetBytes: LOG_FILE_HEADER_BYTES, tsn: 1 },
+    checkpointMs: now,
+    cleanShutdown: true,
+    tablespaces,
+    datafiles,
+    logGroups,
+  };
+  const controlPaths = spec.controlFilePaths ?? defaultControlFilePaths(spec.directory);
+  for (const path of controlPaths) await fs.mkdir(parentOf(path), { recursive: true });
+  const control = await ControlFiles.create(fs, controlPaths, state);
+  await control.close();
+  io.alert.notice(
+    `database ${state.dbName} created (id ${dbId}): ${datafiles.length} datafiles, ${groupCount} log groups of ${memberCount} members`,
+  );
+  return state;
+}
+
+/** An open storage engine. */
+export class Storage {
+  readonly io: StorageIo;
+  readonly control: ControlFiles;
+  readonly cache: BufferCache;
+  readonly dbwr: DatabaseWriter;
+  readonly redo: LogWriter;
+  readonly space: SpaceManager;
+  readonly checkpointer: Checkpointer;
+  readonly datafiles: ReadonlyMap<number, Datafile>;
+  /** What OPEN's recovery did. */
+  readonly recovery: RollForwardResult & {
+    readonly crashRecovery: boolean;
+    readonly restoredBlocks: readonly string[];
+  };
+  #fatal: DbError | undefined;
+  #closed = false;
+
+  private constructor(parts: {
+    io: StorageIo;
+    control: ControlFiles;
+    cache: BufferCache;
+    dbwr: DatabaseWriter;
+    redo: LogWriter;
+    space: SpaceManager;
+    checkpointer: Checkpointer;
+    datafiles: Map<number, Datafile>;
+    recovery: Storage['recovery'];
+  }) {
+    this.io = parts.io;
+    this.control = parts.control;
+    this.cache = parts.cache;
+    this.dbwr = parts.dbwr;
+    this.redo = parts.redo;
+    this.space = parts.space;
+    this.checkpointer = parts.checkpointer;
+    this.datafiles = parts.datafiles;
+    this.recovery = parts.recovery;
+  }
+
+  get fatalError(): DbError | undefined {
+    return this.#fatal;
+  }
+
+  /** MOUNT and OPEN: cross-checks the files, recovers from a crash if needed, and starts LGWR. */
+  static async open(io: StorageIo, options: OpenStorageOptions): Promise<Storage> {
+    const { fs, alert } = io;
+    const { control, report } = await ControlFiles.mount(fs, options.controlFilePaths);
+    for (const warning of report.warnings) alert.warning(warning);
+    const state = control.state;
+    alert.notice(`database ${state.dbName} mounted from ${control.paths.length} control files`);
+
+    const datafiles = new Map<number, Datafile>();
+    const closeAll = async (): Promise<void> => {
+      await Promise.allSettled([...datafiles.values()].map((datafile) => datafile.close()));
+      await control.close();
+    };
+    try {
+      for (const entry of state.datafiles) {
+        const datafile = await Datafile.open(fs, entry.path, entry.number, state.blockBytes);
+        datafiles.set(entry.number, datafile);
+        if (
+          datafile.header.checkpointTsn < entry.checkpointTsn ||
+          datafile.header.resetlogsTsn !== state.incarnation.resetlogsTsn
+        ) {
+          throw new DbError(
+            'MEDIA_RECOVERY_NEEDED',
+            `datafile ${entry.number} ('${entry.path}') is older than the control file (checkpoint TSN ${datafile.header.checkpointTsn}, ` +
+              `control file expects ${entry.checkpointTsn}): it was restored from a backup; media recovery is needed`,
+          );
+        }
+      }
+    } catch (error) {
+      await closeAll();
+      throw error;
+    }
+    const files = {
+      datafile: (fileNumber: number) => {
+        const datafile = datafiles.get(fileNumber);
+        assert(datafile !== undefined, () => `no datafile ${fileNumber}`);
+        return datafile;
+      },
+      has: (fileNumber: number) => datafiles.has(fileNumber),
+    };
+    const cache = new BufferCache({
+      capacityBlocks: options.bufferCacheBlocks ?? 4096,
+      blockBytes: state.blockBytes,
+      files,
+    });
+    // Until LGWR starts, every change in the cache comes from durable redo.
+    const replayed = { flushedTsn: Number.MAX_SAFE_INTEGER, flush: () => Promise.resolve() };
+    const dbwr = await DatabaseWriter.open({
+      fs,
+      cache,
+      files,
+      redo: replayed,
+      doublewritePath: options.doublewritePath,
+      blockBytes: state.blockBytes,
+    });
+
+    const crashRecovery = !state.cleanShutdown;
+    let restoredBlocks: string[] = [];
+    if (crashRecovery) {
+      alert.notice(
+        `crash recovery: the database was not shut down cleanly; starting from checkpoint TSN ${state.checkpoint.tsn} (log sequence ${state.checkpoint.sequence})`,
+      );
+      restoredBlocks = await restoreTornBlocks(fs, options.doublewritePath, files, state.blockBytes);
+      if (restoredBlocks.length > 0)
+        alert.warning(
+          `crash recovery: restored ${restoredBlocks.length} torn blocks from the doublewrite file: ${restoredBlocks.join(', ')}`,
+        );
+    }
+    const started = io.clock.monotonicMs();
+    const rolled = await rollForward({ fs, cache, logGroups: state.logGroups, from: state.checkpoint });
+    for (const warning of rolled.warnings) alert.warning(warning);
+    if (crashRecovery) {
+      alert.notice(
+        `crash recovery: rolled forward ${rolled.records} redo records (${rolled.redoBytes} bytes, ${rolled.changesApplied} changes applied, ` +
+          `${rolled.changesSkipped} already on disk) to TSN ${rolled.lastTsn} in ${Math.round(io.clock.monotonicMs() - started)} ms`,
+      );
+    }
+
+    // LGWR's callbacks reach parts that are built after it.
+    const late: { storage?: Storage; checkpointer?: Checkpointer } = {};
+    const redo = await LogWriter.start(
+      {
+        fs,
+        clock: io.clock,
+        alert,
+        control,
+        makeReusable: async (groupNumber) => {
+          assert(late.checkpointer !== undefined, 'log switch before the checkpointer exists');
+          await late.checkpointer.coverGroup(groupNumber);
+        },
+        onFatal: (error) => {
+          if (late.storage !== undefined) late.storage.#fatal = error;
+        },
+      },
+      {
+        groupNumber: rolled.end.groupNumber,
+        sequence: rolled.end.sequence,
+        writeOffsetBytes: rolled.end.offsetBytes,
+        lastTsn: Math.max(rolled.lastTsn, state.checkpoint.tsn - 1),
+        recoveredFrom: state.checkpoint,
+      },
+    );
+    dbwr.setRedo(redo);
+    const checkpointer = new Checkpointer({
+      cache,
+      dbwr,
+      redo,
+      control,
+      datafiles: () => datafiles.values(),
+      clock: io.clock,
+      alert,
+    });
+    const space = new SpaceManager(cache, {
+      extendDatafile: async (fileNumber, sizeBlocks) => {
+        await control.update((current) => ({
+          ...current,
+          datafiles: current.datafiles.map((entry) => (entry.number === fileNumber ? { ...entry, sizeBlocks } : entry)),
+        }));
+        await files.datafile(fileNumber).extend(sizeBlocks);
+        alert.notice(`datafile ${fileNumber} extended to ${sizeBlocks} blocks`);
+      },
+    });
+    for (const entry of state.datafiles) {
+      const tablespace = state.tablespaces.find((ts) => ts.number === entry.tablespaceNumber);
+      await space.addFile({
+        datafile: files.datafile(entry.number),
+        tablespaceName: tablespace?.name ?? '?',
+        sizeBlocks: entry.sizeBlocks,
+        autoextend: entry.autoextend,
+      });
+    }
+    late.checkpointer = checkpointer;
+    const storage = new Storage({
+      io,
+      control,
+      cache,
+      dbwr,
+      redo,
+      space,
+      checkpointer,
+      datafiles,
+      recovery: { ...rolled, crashRecovery, restoredBlocks },
+    });
+
+    if (crashRecovery) {
+      // Make the recovered state durable, then start a fresh log sequence, so that members
+      // that differed in the unacknowledged tail of the old one are never read again.
+      await checkpointer.full('end of crash recovery');
+      await redo.switchLogfile();
+      await checkpointer.full('after crash recovery log switch');
+    }
+    await control.update((current) => ({ ...current, cleanShutdown: false }));
+    alert.notice(`database ${state.dbName} opened at TSN ${redo.lastTsn}, log sequence ${redo.sequence}`);
+    return storage;
+  }
+
+  /** Runs one mini-transaction, retrying after reads, log switches and extensions. Returns its result and TSN. */
+  async mtr<Result>(
+    operation: (mtr: CacheMiniTransaction) => Result,
+    flags = 0,
+    txnId = 0,
+  ): Promise<{ result: Result; tsn: number }> {
+    this.#assertUsable();
+    let tsn = 0;
+    const result = await runWithRetry(
+      () => new CacheMiniTransaction(this.cache, this.redo),
+      (mtr) => {
+        try {
+          return operation(mtr);
+        } catch (error) {
+          mtr.abandon();
+          throw error;
+        }
+      },
+      (mtr) => {
+        tsn = mtr.commit(flags, txnId);
+      },
+    );
+    return { result, tsn };
+  }
+
+  /** Clean shutdown: every change written, a full checkpoint, and the clean flag set. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.redo.flush();
+    await this.checkpointer.full('shutdown');
+    await this.control.update((current) => ({ ...current, cleanShutdown: true }));
+    await this.redo.close();
+    await this.dbwr.close();
+    for (const datafile of this.datafiles.values()) await datafile.close();
+    await this.control.close();
+    this.io.alert.notice('database closed');
+  }
+
+  #assertUsable(): void {
+    if (this.#fatal !== undefined) throw new DbError('INSTANCE_DOWN', `the instance is down: ${this.#fatal.message}`);
+    if (this.#closed) throw new DbError('INSTANCE_DOWN', 'the database is closed');
+  }
+}

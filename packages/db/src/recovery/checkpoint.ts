@@ -1,0 +1,101 @@
+// Checkpoints: DBWR writes dirty blocks oldest first, then the checkpoint position (the
+// redo crash recovery would start from) moves to the oldest change still only in memory.
+// Incremental checkpoints run often and record only the position; a full checkpoint (at a
+// clean shutdown, on ALTER SYSTEM CHECKPOINT, after recovery) also stamps every datafile
+// header. Online log groups whose redo is all before the checkpoint become INACTIVE.
+import type { Clock } from '@tandem/testkit';
+import type { ControlFiles } from '../control/control-file.js';
+import type { ControlFileState } from '../control/control-state.js';
+import type { AlertLog } from '../instance/alert-log.js';
+import type { LogWriter } from '../redo/log-writer.js';
+import type { BufferCache } from '../storage/buffer-cache.js';
+import type { Datafile } from '../storage/datafile.js';
+import type { DatabaseWriter } from '../storage/database-writer.js';
+
+export interface CheckpointerOptions {
+  readonly cache: BufferCache;
+  readonly dbwr: DatabaseWriter;
+  readonly redo: LogWriter;
+  readonly control: ControlFiles;
+  readonly datafiles: () => Iterable<Datafile>;
+  readonly clock: Clock;
+  readonly alert: AlertLog;
+  /** Whether a group may become INACTIVE yet (ARCHIVELOG: only once archived). */
+  readonly groupReleasable?: (groupNumber: number, state: ControlFileState) => boolean;
+}
+
+export class Checkpointer {
+  readonly #options: CheckpointerOptions;
+  #chain: Promise<unknown> = Promise.resolve();
+  #lastRecordedTsn = 0;
+
+  constructor(options: CheckpointerOptions) {
+    this.#options = options;
+    this.#lastRecordedTsn = options.control.state.checkpoint.tsn;
+  }
+
+  get checkpointTsn(): number {
+    return this.#lastRecordedTsn;
+  }
+
+  /** Writes up to `maxBlocks` of the oldest dirty blocks and advances the checkpoint. */
+  incremental(maxBlocks: number): Promise<void> {
+    return this.#serialize(async () => {
+      await this.#options.dbwr.writeDirty({ maxBlocks });
+      await this.#record(false);
+    });
+  }
+
+  /** Writes every dirty block and records the checkpoint in the control file and every datafile header. */
+  full(reason: string): Promise<void> {
+    return this.#serialize(async () => {
+      const started = this.#options.clock.monotonicMs();
+      const written = await this.#options.dbwr.writeDirty();
+      await this.#record(true);
+      this.#options.alert.notice(
+        `checkpoint (${reason}): wrote ${written} blocks in ${Math.round(this.#options.clock.monotonicMs() - started)} ms, checkpoint TSN ${this.#lastRecordedTsn}`,
+      );
+    });
+  }
+
+  /** Makes a log group reusable: writes every block changed by its redo, then records the checkpoint. */
+  coverGroup(groupNumber: number): Promise<void> {
+    return this.#serialize(async () => {
+      const group = this.#options.control.state.logGroups.find((entry) => entry.number === groupNumber);
+      if (group === undefined || group.state !== 'ACTIVE') return;
+      await this.#options.dbwr.writeDirty({ upToTsn: group.nextTsn - 1 });
+      await this.#record(false);
+    });
+  }
+
+  #serialize(work: () => Promise<void>): Promise<void> {
+    const run = this.#chain.then(work);
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async #record(full: boolean): Promise<void> {
+    const { cache, redo, control, clock } = this.#options;
+    const checkpointTsn = cache.oldestDirtyTsn() ?? redo.lastTsn + 1;
+    const position = redo.positionOf(checkpointTsn);
+    const wallMs = clock.nowMs();
+    if (full) {
+      // Headers first: the control file never claims more than the files hold.
+      for (const datafile of this.#options.datafiles()) await datafile.writeCheckpoint(checkpointTsn, wallMs);
+    }
+    const releasable = this.#options.groupReleasable ?? (() => true);
+    await control.update((state) => ({
+      ...state,
+      checkpoint: { sequence: position.sequence, offsetBytes: position.offsetBytes, tsn: checkpointTsn },
+      checkpointMs: wallMs,
+      datafiles: full ? state.datafiles.map((file) => ({ ...file, checkpointTsn })) : state.datafiles,
+      logGroups: state.logGroups.map((group) =>
+        group.state === 'ACTIVE' && group.nextTsn <= checkpointTsn && releasable(group.number, state)
+          ? { ...group, state: 'INACTIVE' as const }
+          : group,
+      ),
+    }));
+    redo.forgetBefore(checkpointTsn);
+    this.#lastRecordedTsn = checkpointTsn;
+  }
+}
