@@ -17,3 +17,16 @@ export { FileAlertLog, MemoryAlertLog, formatAlertLine, type AlertLog, type Aler
 export * from './access/value.js';
 export { encodeKey, encodeKeyPrefix, decodeKey, compareKeys, successorOfPrefix } from './access/key-codec.js';
 export { encodeRow, decodeRow, decodeColumn } from './access/row-codec.js';
+export {
+  Storage,
+  createStorage,
+  defaultControlFilePaths,
+  doublewritePathOf,
+  defaultTablespaces,
+  type CreateStorageSpec,
+  type OpenStorageOptions,
+  type StorageIo,
+  type TablespaceSpec,
+} from './instance/storage.js';
+export { RetryAfter, runWithRetry, type BlockSource, type MiniTransaction, type SegmentSpace } from './txn/mini-transaction.js';
+export { CacheMiniTransaction } from './txn/cache-mini-transaction.js';

@@ -93,21 +93,27 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
         const { record } = entry;
         redoBytes += entry.totalBytes;
         if (record.tsn < from.tsn) continue;
-        assert(record.tsn > lastTsn, () => `redo out of order: TSN ${record.tsn} after ${lastTsn}`);
+        if (record.tsn <= lastTsn) assert(false, `redo out of order: TSN ${record.tsn} after ${lastTsn}`);
         lastTsn = record.tsn;
         records++;
         options.onRecord?.(record);
         // Whether a block needs this record is decided once, before its first change of
         // the record is applied: a record may change one block several times.
-        const needed = new Map<number, boolean>();
-        for (const change of record.changes) {
+        const { changes } = record;
+        let needed: Map<number, boolean> | undefined;
+        for (let c = 0; c < changes.length; c++) {
+          const change = changes[c]!;
           if (!includeFile(change.fileNumber)) continue;
           const key = blockKey(change.fileNumber, change.blockNumber);
           const frame = frames.get(key)!;
-          let apply = needed.get(key);
-          if (apply === undefined) {
+          let apply: boolean;
+          if (changes.length === 1) {
             apply = blockTsn(frame.bytes) < record.tsn;
-            needed.set(key, apply);
+          } else {
+            needed ??= new Map();
+            const decided = needed.get(key);
+            apply = decided ?? blockTsn(frame.bytes) < record.tsn;
+            if (decided === undefined) needed.set(key, apply);
           }
           if (!apply) {
             changesSkipped++;
@@ -127,15 +133,15 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
     let sliceStart = 0;
     let blocks = new Set<number>();
     for (let i = 0; i < entries.length; i++) {
-      const touched = entries[i].record.changes.map((change) => blockKey(change.fileNumber, change.blockNumber));
-      if (blocks.size + touched.length > blocksPerSliceMax && i > sliceStart) {
+      const { changes } = entries[i]!.record;
+      if (blocks.size + changes.length > blocksPerSliceMax && i > sliceStart) {
         await applySlice(entries.slice(sliceStart, i));
         sliceStart = i;
         blocks = new Set();
       }
-      for (const key of touched) blocks.add(key);
+      for (const change of changes) blocks.add(blockKey(change.fileNumber, change.blockNumber));
     }
-    await applySlice(entries.slice(sliceStart));
+    await applySlice(sliceStart === 0 ? entries : entries.slice(sliceStart));
   };
 
   for (const group of groups) {

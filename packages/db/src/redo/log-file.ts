@@ -129,6 +129,7 @@ export async function scanLogGroup(
     let primary = 0;
     let offset = LOG_FILE_HEADER_BYTES;
     let chunk: Uint8Array = new Uint8Array(0);
+    let prefetch: { offset: number; member: number; bytes: Promise<Uint8Array> } | undefined;
     let chunkStart = offset;
 
     for (;;) {
@@ -147,10 +148,21 @@ export async function scanLogGroup(
           offset += decoded.totalBytes;
           continue;
         }
-        if (decoded.kind === 'incomplete' && entries.length > 0) break; // hand over this batch, then read on
+        if (decoded.kind === 'incomplete' && entries.length > 0) {
+          // Hand over this batch, and read the next chunk while the caller applies it.
+          const bytes = readAt(members[primary], offset, READ_CHUNK_BYTES);
+          bytes.catch(() => undefined); // awaited below if used; an abandoned read must not be an unhandled rejection
+          prefetch = { offset, member: primary, bytes };
+          break;
+        }
         if (decoded.kind === 'incomplete') {
           const available = chunk.length - (offset - chunkStart);
-          const fresh = await readAt(members[primary], offset, Math.max(READ_CHUNK_BYTES, decoded.totalBytes));
+          const wanted = Math.max(READ_CHUNK_BYTES, decoded.totalBytes);
+          const fresh =
+            prefetch !== undefined && prefetch.offset === offset && prefetch.member === primary && wanted === READ_CHUNK_BYTES
+              ? await prefetch.bytes
+              : await readAt(members[primary], offset, wanted);
+          prefetch = undefined;
           if (fresh.length > available) {
             chunk = fresh;
             chunkStart = offset;
@@ -269,17 +281,21 @@ async function soundRecordFollows(
   sequence: number,
   maxRecordBytes: number,
 ): Promise<boolean> {
+  const pattern = new Uint8Array(4);
+  new DataView(pattern.buffer).setUint32(0, sequence, true);
+  const patternBuffer = Buffer.from(pattern.buffer);
   for (const member of members) {
     for (let chunkStart = offset + 1; chunkStart < member.sizeBytes; chunkStart += READ_CHUNK_BYTES) {
       const chunk = await readAt(member, chunkStart, READ_CHUNK_BYTES + REDO_RECORD_HEADER_BYTES);
       const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const searchable = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       const lastStart = Math.min(READ_CHUNK_BYTES, chunk.length - REDO_RECORD_HEADER_BYTES);
-      for (let i = 0; i < lastStart; i++) {
-        if (view.getUint32(i + 8, true) !== sequence) continue;
+      // The sequence field sits 8 bytes into a record: find its bytes natively, then check.
+      for (let hit = searchable.indexOf(patternBuffer, 8); hit >= 0 && hit - 8 < lastStart; hit = searchable.indexOf(patternBuffer, hit + 1)) {
+        const i = hit - 8;
         const total = view.getUint32(i, true);
         if (total < REDO_RECORD_HEADER_BYTES || total > maxRecordBytes) continue;
-        const whole =
-          chunkStart + i + total <= chunkStart + chunk.length ? chunk : await readAt(member, chunkStart + i, total);
+        const whole = i + total <= chunk.length ? chunk : await readAt(member, chunkStart + i, total);
         const decoded = decodeRedoRecord(whole, whole === chunk ? i : 0, sequence, maxRecordBytes);
         if (decoded.kind === 'record') return true;
       }

@@ -103,32 +103,33 @@ export function decodeRedoRecord(
   if (bytes.length - offset < REDO_RECORD_HEADER_BYTES) {
     return { kind: 'incomplete', totalBytes: REDO_RECORD_HEADER_BYTES };
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, bytes.length - offset);
-  const total = view.getUint32(0, true);
+  const total = u32(bytes, offset);
   if (total < REDO_RECORD_HEADER_BYTES || total > maxRecordBytes) {
     return { kind: 'invalid', reason: `record length ${total} out of range` };
   }
-  if (view.getUint32(8, true) !== sequence) {
-    return { kind: 'invalid', reason: `record of log sequence ${view.getUint32(8, true)}, expected ${sequence}` };
+  const recordSequence = u32(bytes, offset + 8);
+  if (recordSequence !== sequence) {
+    return { kind: 'invalid', reason: `record of log sequence ${recordSequence}, expected ${sequence}` };
   }
   if (bytes.length - offset < total) return { kind: 'incomplete', totalBytes: total };
   const body = bytes.subarray(offset + 8, offset + total);
-  if (view.getUint32(4, true) !== crc32(body)) return { kind: 'invalid', reason: 'checksum mismatch' };
+  if (u32(bytes, offset + 4) !== crc32(body)) return { kind: 'invalid', reason: 'checksum mismatch' };
 
-  const changeCount = view.getUint16(14, true);
+  const changeCount = bytes[offset + 14]! | (bytes[offset + 15]! << 8);
   const changes: ChangeVector[] = [];
   let position = REDO_RECORD_HEADER_BYTES;
   for (let i = 0; i < changeCount; i++) {
     if (position + CHANGE_HEADER_BYTES > total) return { kind: 'invalid', reason: 'change header past record end' };
-    const payloadBytes = view.getUint32(position + 12, true);
+    const at = offset + position;
+    const payloadBytes = u32(bytes, at + 12);
     const payloadStart = offset + position + CHANGE_HEADER_BYTES;
     if (position + CHANGE_HEADER_BYTES + payloadBytes > total) {
       return { kind: 'invalid', reason: 'change payload past record end' };
     }
     changes.push({
-      fileNumber: view.getUint32(position, true),
-      blockNumber: view.getUint32(position + 4, true),
-      opcode: view.getUint16(position + 8, true),
+      fileNumber: u32(bytes, at),
+      blockNumber: u32(bytes, at + 4),
+      opcode: bytes[at + 8]! | (bytes[at + 9]! << 8),
       payload: bytes.subarray(payloadStart, payloadStart + payloadBytes),
     });
     position += CHANGE_HEADER_BYTES + payloadBytes;
@@ -138,11 +139,15 @@ export function decodeRedoRecord(
     kind: 'record',
     totalBytes: total,
     record: {
-      flags: view.getUint16(12, true),
+      flags: bytes[offset + 12]! | (bytes[offset + 13]! << 8),
       tsn: readU64(bytes, offset + 16),
       wallMs: readU64(bytes, offset + 24),
       txnId: readU64(bytes, offset + 32),
       changes,
     },
   };
+}
+
+function u32(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
 }

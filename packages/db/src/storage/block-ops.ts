@@ -139,7 +139,7 @@ export function applyBlockOp(
   payload: Uint8Array,
   tsn: number,
 ): void {
-  assert(tsn >= blockTsn(block), () => `change with TSN ${tsn} older than block TSN ${blockTsn(block)}`);
+  if (tsn < blockTsn(block)) assert(false, `change with TSN ${tsn} older than block TSN ${blockTsn(block)}`);
   const op = opcode as BlockOp;
   switch (op) {
     case BlockOp.Format: {

@@ -68,16 +68,27 @@ export function isValidBlockBytes(blockBytes: number): boolean {
   );
 }
 
+// u64 fields hold JS safe integers (below 2^53), as two little-endian u32 halves. Plain
+// byte arithmetic: these run for every block and redo record, and a DataView per call
+// costs an allocation.
 export function writeU64(buffer: Uint8Array, offset: number, value: number): void {
-  assert(Number.isSafeInteger(value) && value >= 0, () => `u64 out of range: ${value}`);
-  const view = viewOf(buffer);
-  view.setUint32(offset, value % 0x1_0000_0000, true);
-  view.setUint32(offset + 4, Math.floor(value / 0x1_0000_0000), true);
+  if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `u64 out of range: ${value}`);
+  const low = value % 0x1_0000_0000;
+  const high = (value - low) / 0x1_0000_0000;
+  buffer[offset] = low & 0xff;
+  buffer[offset + 1] = (low >>> 8) & 0xff;
+  buffer[offset + 2] = (low >>> 16) & 0xff;
+  buffer[offset + 3] = low >>> 24;
+  buffer[offset + 4] = high & 0xff;
+  buffer[offset + 5] = (high >>> 8) & 0xff;
+  buffer[offset + 6] = (high >>> 16) & 0xff;
+  buffer[offset + 7] = high >>> 24;
 }
 
 export function readU64(buffer: Uint8Array, offset: number): number {
-  const view = viewOf(buffer);
-  return view.getUint32(offset, true) + view.getUint32(offset + 4, true) * 0x1_0000_0000;
+  const low = (buffer[offset]! | (buffer[offset + 1]! << 8) | (buffer[offset + 2]! << 16) | (buffer[offset + 3]! << 24)) >>> 0;
+  const high = (buffer[offset + 4]! | (buffer[offset + 5]! << 8) | (buffer[offset + 6]! << 16) | (buffer[offset + 7]! << 24)) >>> 0;
+  return high * 0x1_0000_0000 + low;
 }
 
 function viewOf(buffer: Uint8Array): DataView {
