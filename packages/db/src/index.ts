@@ -28,5 +28,11 @@ export {
   type StorageIo,
   type TablespaceSpec,
 } from './instance/storage.js';
-export { RetryAfter, runWithRetry, type BlockSource, type MiniTransaction, type SegmentSpace } from './txn/mini-transaction.js';
+export {
+  RetryAfter,
+  runWithRetry,
+  type BlockSource,
+  type MiniTransaction,
+  type SegmentSpace,
+} from './txn/mini-transaction.js';
 export { CacheMiniTransaction } from './txn/cache-mini-transaction.js';

@@ -102,7 +102,7 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
         const { changes } = record;
         let needed: Map<number, boolean> | undefined;
         for (let c = 0; c < changes.length; c++) {
-          const change = changes[c]!;
+          const change = changes[c];
           if (!includeFile(change.fileNumber)) continue;
           const key = blockKey(change.fileNumber, change.blockNumber);
           const frame = frames.get(key)!;
@@ -133,7 +133,7 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
     let sliceStart = 0;
     let blocks = new Set<number>();
     for (let i = 0; i < entries.length; i++) {
-      const { changes } = entries[i]!.record;
+      const { changes } = entries[i].record;
       if (blocks.size + changes.length > blocksPerSliceMax && i > sliceStart) {
         await applySlice(entries.slice(sliceStart, i));
         sliceStart = i;

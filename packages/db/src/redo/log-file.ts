@@ -159,7 +159,10 @@ export async function scanLogGroup(
           const available = chunk.length - (offset - chunkStart);
           const wanted = Math.max(READ_CHUNK_BYTES, decoded.totalBytes);
           const fresh =
-            prefetch !== undefined && prefetch.offset === offset && prefetch.member === primary && wanted === READ_CHUNK_BYTES
+            prefetch !== undefined &&
+            prefetch.offset === offset &&
+            prefetch.member === primary &&
+            wanted === READ_CHUNK_BYTES
               ? await prefetch.bytes
               : await readAt(members[primary], offset, wanted);
           prefetch = undefined;
@@ -291,7 +294,11 @@ async function soundRecordFollows(
       const searchable = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       const lastStart = Math.min(READ_CHUNK_BYTES, chunk.length - REDO_RECORD_HEADER_BYTES);
       // The sequence field sits 8 bytes into a record: find its bytes natively, then check.
-      for (let hit = searchable.indexOf(patternBuffer, 8); hit >= 0 && hit - 8 < lastStart; hit = searchable.indexOf(patternBuffer, hit + 1)) {
+      for (
+        let hit = searchable.indexOf(patternBuffer, 8);
+        hit >= 0 && hit - 8 < lastStart;
+        hit = searchable.indexOf(patternBuffer, hit + 1)
+      ) {
         const i = hit - 8;
         const total = view.getUint32(i, true);
         if (total < REDO_RECORD_HEADER_BYTES || total > maxRecordBytes) continue;

@@ -115,7 +115,7 @@ export function decodeRedoRecord(
   const body = bytes.subarray(offset + 8, offset + total);
   if (u32(bytes, offset + 4) !== crc32(body)) return { kind: 'invalid', reason: 'checksum mismatch' };
 
-  const changeCount = bytes[offset + 14]! | (bytes[offset + 15]! << 8);
+  const changeCount = bytes[offset + 14] | (bytes[offset + 15] << 8);
   const changes: ChangeVector[] = [];
   let position = REDO_RECORD_HEADER_BYTES;
   for (let i = 0; i < changeCount; i++) {
@@ -129,7 +129,7 @@ export function decodeRedoRecord(
     changes.push({
       fileNumber: u32(bytes, at),
       blockNumber: u32(bytes, at + 4),
-      opcode: bytes[at + 8]! | (bytes[at + 9]! << 8),
+      opcode: bytes[at + 8] | (bytes[at + 9] << 8),
       payload: bytes.subarray(payloadStart, payloadStart + payloadBytes),
     });
     position += CHANGE_HEADER_BYTES + payloadBytes;
@@ -139,7 +139,7 @@ export function decodeRedoRecord(
     kind: 'record',
     totalBytes: total,
     record: {
-      flags: bytes[offset + 12]! | (bytes[offset + 13]! << 8),
+      flags: bytes[offset + 12] | (bytes[offset + 13] << 8),
       tsn: readU64(bytes, offset + 16),
       wallMs: readU64(bytes, offset + 24),
       txnId: readU64(bytes, offset + 32),
@@ -149,5 +149,5 @@ export function decodeRedoRecord(
 }
 
 function u32(bytes: Uint8Array, offset: number): number {
-  return (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
+  return (bytes[offset] | (bytes[offset + 1] << 8) | (bytes[offset + 2] << 16) | (bytes[offset + 3] << 24)) >>> 0;
 }

@@ -86,8 +86,10 @@ export function writeU64(buffer: Uint8Array, offset: number, value: number): voi
 }
 
 export function readU64(buffer: Uint8Array, offset: number): number {
-  const low = (buffer[offset]! | (buffer[offset + 1]! << 8) | (buffer[offset + 2]! << 16) | (buffer[offset + 3]! << 24)) >>> 0;
-  const high = (buffer[offset + 4]! | (buffer[offset + 5]! << 8) | (buffer[offset + 6]! << 16) | (buffer[offset + 7]! << 24)) >>> 0;
+  const low =
+    (buffer[offset] | (buffer[offset + 1] << 8) | (buffer[offset + 2] << 16) | (buffer[offset + 3] << 24)) >>> 0;
+  const high =
+    (buffer[offset + 4] | (buffer[offset + 5] << 8) | (buffer[offset + 6] << 16) | (buffer[offset + 7] << 24)) >>> 0;
   return high * 0x1_0000_0000 + low;
 }
 
