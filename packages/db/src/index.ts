@@ -36,3 +36,4 @@ export {
   type SegmentSpace,
 } from './txn/mini-transaction.js';
 export { CacheMiniTransaction } from './txn/cache-mini-transaction.js';
+export { BTree, scanAll, type KeyBound, type KeyRange, type ScanBatch, type BTreeEntry } from './access/btree.js';

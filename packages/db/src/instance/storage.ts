@@ -23,7 +23,7 @@ import { DatabaseWriter, restoreTornBlocks } from '../storage/database-writer.js
 import { Datafile } from '../storage/datafile.js';
 import { SpaceManager } from '../storage/space-manager.js';
 import { CacheMiniTransaction, mtrReserveBytes } from '../txn/cache-mini-transaction.js';
-import { runWithRetry } from '../txn/mini-transaction.js';
+import { RetryAfter, runWithRetry } from '../txn/mini-transaction.js';
 import type { AlertLog } from './alert-log.js';
 
 export interface TablespaceSpec {
@@ -396,7 +396,12 @@ export class Storage {
     this.#assertUsable();
     let tsn = 0;
     const result = await runWithRetry(
-      () => new CacheMiniTransaction(this.cache, this.redo),
+      () => {
+        // Evict between mini-transactions, never inside one (see BufferCache.prepareNew).
+        const cleaning = this.cache.trim();
+        if (cleaning !== undefined) throw new RetryAfter('free buffers', cleaning);
+        return new CacheMiniTransaction(this.cache, this.redo);
+      },
       (mtr) => {
         try {
           return operation(mtr);

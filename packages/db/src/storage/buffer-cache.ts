@@ -136,24 +136,33 @@ export class BufferCache {
   }
 
   /**
-   * Makes sure a frame exists for a block that is about to be formatted (not read). With
-   * `mayWait`, throws RetryAfter when no buffer is free; without it (the mtr has already
-   * changed blocks and cannot wait), goes over capacity by a frame, which the clock hand
-   * gives back as frames become clean.
+   * Makes sure a frame exists for a block that is about to be formatted (not read). Never
+   * evicts: inside a mini-transaction an eviction could take a block the mtr gathered. It
+   * takes a spare buffer or goes over capacity; trim() brings the cache back down between
+   * mini-transactions.
    */
-  prepareNew(address: BlockAddress, options: { readonly mayWait: boolean }): void {
+  prepareNew(address: BlockAddress): void {
     const key = blockKey(address.fileNumber, address.blockNumber);
     if (this.#frames.has(key)) return;
-    let bytes = this.#spare.pop() ?? this.#takeCleanBufferSync();
-    if (bytes === undefined && options.mayWait) {
-      throw new RetryAfter(
-        'free a buffer',
-        this.#freeBuffer().then((free) => void this.#spare.push(free)),
-      );
-    }
-    bytes ??= new Uint8Array(this.blockBytes);
+    const bytes = this.#spare.pop() ?? new Uint8Array(this.blockBytes);
     bytes.fill(0);
     this.#insert(key, address, bytes);
+  }
+
+  /**
+   * Evicts clean frames until the cache is within capacity. Call between mini-transactions.
+   * Returns a promise when only dirty frames are left to evict: DBWR must write some first.
+   */
+  trim(): Promise<void> | undefined {
+    while (this.#frames.size > this.capacityBlocks) {
+      const bytes = this.#evictOne();
+      if (bytes === undefined) {
+        assert(this.#cleaner !== undefined, 'the buffer cache is over capacity with dirty blocks and has no writer');
+        return this.#cleaner.cleanSome();
+      }
+      if (this.#spare.length < 8) this.#spare.push(bytes);
+    }
+    return undefined;
   }
 
   /** Records that an mtr changed the frame with `tsn`. */
@@ -231,7 +240,11 @@ export class BufferCache {
   /** A buffer for a new frame: unused capacity, or a clean frame evicted by the clock hand. */
   #takeCleanBufferSync(): Uint8Array | undefined {
     if (this.#frames.size + this.#loading.size < this.capacityBlocks) return new Uint8Array(this.blockBytes);
-    // At or over capacity (see prepareNew), a new frame takes the buffer of an evicted one.
+    return this.#evictOne();
+  }
+
+  /** Evicts one clean, unpinned frame chosen by the clock hand; undefined if there is none. */
+  #evictOne(): Uint8Array | undefined {
     const count = this.#clock.length;
     for (let step = 0; step < 2 * count; step++) {
       if (this.#hand >= this.#clock.length) this.#hand = 0;

@@ -89,7 +89,7 @@ export class SpaceManager {
       );
     }
     const address = { fileNumber, blockNumber: found };
-    this.#cache.prepareNew(address, { mayWait: !mtr.changed }); // may throw RetryAfter only before any change
+    this.#cache.prepareNew(address);
     this.#setBit(mtr, file, found, true);
     this.#hints.set(fileNumber, found + 1);
     return address;

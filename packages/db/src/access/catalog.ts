@@ -1,0 +1,171 @@
+// The data dictionary: table and index definitions, kept in a B+tree in the SYSTEM
+// tablespace whose root is the first data block of the SYSTEM datafile. DDL changes it in
+// mini-transactions flagged COMMIT (DDL commits on its own, as in Oracle), so a crash
+// leaves every definition either wholly there or not at all.
+import { assert } from '../assert.js';
+import { DbError } from '../errors.js';
+import { RedoFlag } from '../redo/redo-record.js';
+import type { BlockAddress } from '../storage/block.js';
+import type { Storage } from '../instance/storage.js';
+import { runWithRetry, type BlockSource } from '../txn/mini-transaction.js';
+import { BTree, scanAll } from './btree.js';
+import { COLUMN_TYPES, type ColumnType } from './value.js';
+
+export const CATALOG_OBJECT_NUMBER = 1;
+/** Object numbers below this are reserved for the engine (catalog 1, undo 2). */
+export const FIRST_USER_OBJECT_NUMBER = 100;
+
+export interface ColumnDefinition {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly nullable: boolean;
+}
+
+export interface IndexDefinition {
+  readonly name: string;
+  readonly objectNumber: number;
+  readonly columns: readonly string[];
+  readonly unique: boolean;
+  readonly root: BlockAddress;
+}
+
+export interface TableDefinition {
+  readonly name: string;
+  readonly objectNumber: number;
+  readonly columns: readonly ColumnDefinition[];
+  /** Primary key columns; empty means the table is keyed by a hidden row id. */
+  readonly primaryKey: readonly string[];
+  readonly root: BlockAddress;
+  readonly indexes: readonly IndexDefinition[];
+  /** Set while DROP TABLE frees the table's blocks; OPEN finishes the drop after a crash. */
+  readonly dropping?: boolean;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const NEXT_OBJECT_KEY = encoder.encode('\u0000next-object');
+
+function tableKey(name: string): Uint8Array {
+  return encoder.encode(`table:${name}`);
+}
+
+export function validateIdentifier(name: string, what: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(name)) {
+    throw new DbError(
+      'INVALID_PARAMETER',
+      `${what} name '${name}' must start with a letter or underscore and use letters, digits, _ or $ (at most 63)`,
+    );
+  }
+}
+
+export class Catalog {
+  readonly #storage: Storage;
+  readonly #tree: BTree;
+  readonly #tables = new Map<string, TableDefinition>();
+  #nextObjectNumber = FIRST_USER_OBJECT_NUMBER;
+
+  private constructor(storage: Storage, tree: BTree) {
+    this.#storage = storage;
+    this.#tree = tree;
+  }
+
+  get tree(): BTree {
+    return this.#tree;
+  }
+
+  /** Creates the catalog's root in a new database. */
+  static async create(storage: Storage, systemFileNumber: number): Promise<Catalog> {
+    const space = storage.space.inFile(systemFileNumber);
+    const { result: tree } = await storage.mtr(
+      (mtr) => BTree.create(mtr, space, CATALOG_OBJECT_NUMBER, storage.cache.blockBytes),
+      RedoFlag.Commit,
+    );
+    const expected = storage.space.file(systemFileNumber).datafile.firstDataBlock;
+    assert(
+      tree.root.blockNumber === expected,
+      () => `catalog root at block ${tree.root.blockNumber}, expected ${expected}`,
+    );
+    await storage.redo.flush();
+    return new Catalog(storage, tree);
+  }
+
+  /** Loads every definition of an existing database. */
+  static async open(storage: Storage, systemFileNumber: number): Promise<Catalog> {
+    const root = {
+      fileNumber: systemFileNumber,
+      blockNumber: storage.space.file(systemFileNumber).datafile.firstDataBlock,
+    };
+    const catalog = new Catalog(
+      storage,
+      new BTree(root, CATALOG_OBJECT_NUMBER, storage.space.inFile(systemFileNumber), storage.cache.blockBytes),
+    );
+    const read = <T>(operation: (source: BlockSource) => T): Promise<T> =>
+      runWithRetry(() => storage.cache as BlockSource, operation);
+    for await (const entry of scanAll(read, catalog.#tree, { direction: 'forward' }, 64)) {
+      const text = decoder.decode(entry.value);
+      if (sameBytes(entry.key, NEXT_OBJECT_KEY)) {
+        catalog.#nextObjectNumber = Number(text);
+        continue;
+      }
+      const definition = JSON.parse(text) as TableDefinition;
+      for (const column of definition.columns)
+        assert(COLUMN_TYPES.includes(column.type), () => `catalog: unknown type ${column.type}`);
+      catalog.#tables.set(definition.name, definition);
+    }
+    return catalog;
+  }
+
+  tables(): TableDefinition[] {
+    return [...this.#tables.values()];
+  }
+
+  table(name: string): TableDefinition {
+    const definition = this.#tables.get(name);
+    if (definition === undefined) throw new DbError('NO_SUCH_TABLE', `table ${name} does not exist`);
+    return definition;
+  }
+
+  hasTable(name: string): boolean {
+    return this.#tables.has(name);
+  }
+
+  /** Reserves object numbers in memory; persisted with the definition that uses them. */
+  allocateObjectNumber(): number {
+    return this.#nextObjectNumber++;
+  }
+
+  /**
+   * Writes (creates or replaces) a definition. The object counter goes first, in its own
+   * mtr (one tree operation per mtr): a crash between the two only skips object numbers.
+   */
+  async put(definition: TableDefinition): Promise<void> {
+    const counter = encoder.encode(String(this.#nextObjectNumber));
+    await this.#storage.mtr((mtr) => {
+      this.#tree.upsert(mtr, NEXT_OBJECT_KEY, counter);
+    }, RedoFlag.Commit);
+    const value = encoder.encode(JSON.stringify(definition));
+    if (value.length > BTree.maxEntryBytes(this.#storage.cache.blockBytes) - tableKey(definition.name).length) {
+      throw new DbError(
+        'ROW_TOO_LARGE',
+        `the definition of table ${definition.name} is too large for the catalog (${value.length} bytes)`,
+      );
+    }
+    const { tsn } = await this.#storage.mtr((mtr) => {
+      this.#tree.upsert(mtr, tableKey(definition.name), value);
+    }, RedoFlag.Commit);
+    await this.#storage.redo.flush(tsn);
+    this.#tables.set(definition.name, definition);
+  }
+
+  async remove(name: string): Promise<void> {
+    const { tsn } = await this.#storage.mtr((mtr) => {
+      this.#tree.delete(mtr, tableKey(name));
+    }, RedoFlag.Commit);
+    await this.#storage.redo.flush(tsn);
+    this.#tables.delete(name);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}

@@ -1,0 +1,312 @@
+// The database: the storage engine plus the catalog of tables and the transaction manager.
+// Creating one bootstraps the undo segments and the catalog root; opening one runs crash
+// recovery in the seed's two steps: the storage engine rolls the redo forward, then the
+// transaction manager rolls back every transaction that has no commit record.
+import { DbError } from '../errors.js';
+import { BTree } from '../access/btree.js';
+import {
+  Catalog,
+  validateIdentifier,
+  type ColumnDefinition,
+  type IndexDefinition,
+  type TableDefinition,
+} from '../access/catalog.js';
+import { Table } from '../access/table.js';
+import { RedoFlag } from '../redo/redo-record.js';
+import {
+  TransactionManager,
+  UNDO_SEGMENTS_DEFAULT,
+  type RecoveryReport,
+  type Transaction,
+} from '../txn/transactions.js';
+import { createStorage, Storage, type CreateStorageSpec, type OpenStorageOptions, type StorageIo } from './storage.js';
+import type { TablespaceKind } from '../control/control-state.js';
+
+export interface DatabaseOptions extends OpenStorageOptions {
+  readonly lockTimeoutMs?: number;
+}
+
+export interface CreateTableSpec {
+  readonly name: string;
+  readonly columns: readonly ColumnDefinition[];
+  readonly primaryKey?: readonly string[];
+  /** Tablespace name; default the first USER tablespace. */
+  readonly tablespace?: string;
+}
+
+export interface CreateIndexSpec {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly unique?: boolean;
+}
+
+const FREE_BLOCKS_PER_MTR = 32;
+
+function fileOfKind(storage: Storage, kind: TablespaceKind, name?: string): number {
+  const { state } = storage.control;
+  const tablespace = state.tablespaces.find((ts) => (name === undefined ? ts.kind === kind : ts.name === name));
+  if (tablespace === undefined) throw new DbError('INVALID_PARAMETER', `no tablespace ${name ?? `of kind ${kind}`}`);
+  const file = state.datafiles.find((entry) => entry.tablespaceNumber === tablespace.number);
+  if (file === undefined) throw new DbError('INVALID_PARAMETER', `tablespace ${tablespace.name} has no datafile`);
+  return file.number;
+}
+
+export class Database {
+  readonly storage: Storage;
+  readonly catalog: Catalog;
+  readonly transactions: TransactionManager;
+  readonly recovery: RecoveryReport;
+  readonly #tables = new Map<string, Table>();
+  /** Every table and index tree by object number: undo names the tree it restores. */
+  readonly #trees: Map<number, BTree>;
+
+  private constructor(storage: Storage, catalog: Catalog, transactions: TransactionManager, trees: Map<number, BTree>) {
+    this.storage = storage;
+    this.catalog = catalog;
+    this.transactions = transactions;
+    this.#trees = trees;
+    this.recovery = { rolledBack: 0, undoRecordsApplied: 0, cleanedUp: 0 };
+  }
+
+  /** Creates the files of a new database, bootstraps it, and opens it. */
+  static async create(
+    io: StorageIo,
+    spec: CreateStorageSpec,
+    options: DatabaseOptions & { readonly undoSegments?: number },
+  ): Promise<Database> {
+    await createStorage(io, spec);
+    const storage = await Storage.open(io, options);
+    try {
+      await TransactionManager.createSegments(
+        storage,
+        fileOfKind(storage, 'UNDO'),
+        options.undoSegments ?? UNDO_SEGMENTS_DEFAULT,
+      );
+      await Catalog.create(storage, fileOfKind(storage, 'SYSTEM'));
+    } catch (error) {
+      await storage.close();
+      throw error;
+    }
+    return Database.#assemble(storage, options);
+  }
+
+  /** Opens a database, recovering it from a crash if needed. */
+  static async open(io: StorageIo, options: DatabaseOptions): Promise<Database> {
+    return Database.#assemble(await Storage.open(io, options), options);
+  }
+
+  static async #assemble(storage: Storage, options: DatabaseOptions): Promise<Database> {
+    try {
+      const catalog = await Catalog.open(storage, fileOfKind(storage, 'SYSTEM'));
+      const trees = new Map<number, BTree>();
+      const transactions = await TransactionManager.open({
+        storage,
+        undoFileNumber: fileOfKind(storage, 'UNDO'),
+        trees: (objectNumber) => {
+          const tree = trees.get(objectNumber);
+          if (tree === undefined)
+            throw new DbError('NO_SUCH_TABLE', `undo refers to object ${objectNumber}, which no table owns`);
+          return tree;
+        },
+        ...(options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs }),
+      });
+      const database = new Database(storage, catalog, transactions, trees);
+      for (const definition of catalog.tables()) {
+        if (!definition.dropping) await database.#register(definition);
+      }
+      const recovery = await transactions.recover();
+      if (recovery.rolledBack > 0 || recovery.cleanedUp > 0) {
+        storage.io.alert.notice(
+          `transaction recovery: rolled back ${recovery.rolledBack} uncommitted transactions (${recovery.undoRecordsApplied} undo records), finished ${recovery.cleanedUp} committed ones`,
+        );
+      }
+      (database as { recovery: RecoveryReport }).recovery = recovery;
+      for (const definition of catalog.tables()) {
+        if (definition.dropping) await database.#finishDrop(definition);
+      }
+      return database;
+    } catch (error) {
+      await storage.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async #register(definition: TableDefinition): Promise<Table> {
+    const table = new Table(this.storage, this.transactions, definition);
+    await table.initializeRowIds();
+    this.#tables.set(definition.name, table);
+    for (const tree of table.trees()) this.#trees.set(tree.objectNumber, tree);
+    return table;
+  }
+
+  table(name: string): Table {
+    const table = this.#tables.get(name);
+    if (table === undefined) throw new DbError('NO_SUCH_TABLE', `table ${name} does not exist`);
+    return table;
+  }
+
+  // Transactions.
+
+  begin(): Transaction {
+    this.#assertOpen();
+    return this.transactions.begin();
+  }
+
+  commit(txn: Transaction): Promise<number> {
+    return this.transactions.commit(txn);
+  }
+
+  rollback(txn: Transaction): Promise<void> {
+    return this.transactions.rollback(txn);
+  }
+
+  savepoint(txn: Transaction, name: string): void {
+    this.transactions.savepoint(txn, name);
+  }
+
+  rollbackToSavepoint(txn: Transaction, name: string): Promise<void> {
+    return this.transactions.rollbackToSavepoint(txn, name);
+  }
+
+  // DDL: each statement commits on its own.
+
+  async createTable(spec: CreateTableSpec): Promise<Table> {
+    this.#assertOpen();
+    validateIdentifier(spec.name, 'table');
+    if (this.catalog.hasTable(spec.name)) throw new DbError('TABLE_EXISTS', `table ${spec.name} already exists`);
+    if (spec.columns.length === 0)
+      throw new DbError('INVALID_PARAMETER', `table ${spec.name} needs at least one column`);
+    const seen = new Set<string>();
+    for (const column of spec.columns) {
+      validateIdentifier(column.name, 'column');
+      if (seen.has(column.name))
+        throw new DbError('INVALID_PARAMETER', `column ${column.name} appears twice in table ${spec.name}`);
+      seen.add(column.name);
+    }
+    for (const name of spec.primaryKey ?? []) {
+      if (!seen.has(name))
+        throw new DbError('INVALID_PARAMETER', `primary key column ${name} is not a column of ${spec.name}`);
+    }
+    const fileNumber = fileOfKind(this.storage, 'USER', spec.tablespace);
+    const objectNumber = this.catalog.allocateObjectNumber();
+    const root = await this.#createTree(fileNumber, objectNumber);
+    const primaryKey = spec.primaryKey ?? [];
+    const definition: TableDefinition = {
+      name: spec.name,
+      objectNumber,
+      columns: spec.columns.map((column) => ({
+        ...column,
+        nullable: column.nullable && !primaryKey.includes(column.name),
+      })),
+      primaryKey,
+      root,
+      indexes: [],
+    };
+    await this.catalog.put(definition);
+    return this.#register(definition);
+  }
+
+  async createIndex(tableName: string, spec: CreateIndexSpec): Promise<void> {
+    this.#assertOpen();
+    this.#assertQuiet('CREATE INDEX');
+    validateIdentifier(spec.name, 'index');
+    const table = this.table(tableName);
+    if (table.definition.indexes.some((index) => index.name === spec.name)) {
+      throw new DbError('INDEX_EXISTS', `index ${spec.name} already exists on ${tableName}`);
+    }
+    for (const column of spec.columns) table.columnIndex(column);
+    const objectNumber = this.catalog.allocateObjectNumber();
+    const root = await this.#createTree(table.definition.root.fileNumber, objectNumber);
+    const index: IndexDefinition = {
+      name: spec.name,
+      objectNumber,
+      columns: spec.columns,
+      unique: spec.unique ?? false,
+      root,
+    };
+    const definition = { ...table.definition, indexes: [...table.definition.indexes, index] };
+    // Build from the existing rows in one transaction, then publish the definition.
+    const building = new Table(this.storage, this.transactions, definition);
+    const indexTree = building.trees().find((tree) => tree.objectNumber === objectNumber)!;
+    this.#trees.set(objectNumber, indexTree);
+    const txn = this.transactions.begin();
+    try {
+      await building.buildIndex(txn, spec.name);
+      await this.transactions.commit(txn);
+    } catch (error) {
+      if (txn.state === 'active') await this.transactions.rollback(txn);
+      await this.#freeTree(indexTree);
+      this.#trees.delete(objectNumber);
+      throw error;
+    }
+    await this.catalog.put(definition);
+    await this.#register(definition);
+  }
+
+  async dropTable(name: string): Promise<void> {
+    this.#assertOpen();
+    this.#assertQuiet('DROP TABLE');
+    const table = this.table(name);
+    const dropping = { ...table.definition, dropping: true };
+    await this.catalog.put(dropping);
+    this.#tables.delete(name);
+    await this.#finishDrop(dropping);
+  }
+
+  async #finishDrop(definition: TableDefinition): Promise<void> {
+    const table = new Table(this.storage, this.transactions, definition);
+    for (const tree of table.trees()) {
+      await this.#freeTree(tree);
+      this.#trees.delete(tree.objectNumber);
+    }
+    await this.catalog.remove(definition.name);
+  }
+
+  async #createTree(fileNumber: number, objectNumber: number): Promise<{ fileNumber: number; blockNumber: number }> {
+    const space = this.storage.space.inFile(fileNumber);
+    const { result: tree, tsn } = await this.storage.mtr(
+      (mtr) => BTree.create(mtr, space, objectNumber, this.storage.cache.blockBytes),
+      RedoFlag.Commit,
+    );
+    await this.storage.redo.flush(tsn);
+    return tree.root;
+  }
+
+  async #freeTree(tree: BTree): Promise<void> {
+    for (;;) {
+      const { result: more } = await this.storage.mtr((mtr) => tree.freeAll(mtr, FREE_BLOCKS_PER_MTR), RedoFlag.Commit);
+      if (!more) break;
+    }
+    await this.storage.redo.flush();
+  }
+
+  #assertQuiet(statement: string): void {
+    if (this.transactions.activeCount > 0) {
+      throw new DbError(
+        'LOCK_TIMEOUT',
+        `${statement} needs no transaction to be active (${this.transactions.activeCount} are); retry when they end`,
+      );
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.storage.fatalError !== undefined)
+      throw new DbError('INSTANCE_DOWN', `the instance is down: ${this.storage.fatalError.message}`);
+  }
+
+  /** ALTER SYSTEM CHECKPOINT. */
+  checkpoint(): Promise<void> {
+    return this.storage.checkpointer.full('ALTER SYSTEM CHECKPOINT');
+  }
+
+  /** ALTER SYSTEM SWITCH LOGFILE. */
+  switchLogfile(): Promise<void> {
+    return this.storage.redo.switchLogfile();
+  }
+
+  /** Clean shutdown of the storage (the caller has ended or rolled back every transaction). */
+  async close(): Promise<void> {
+    await this.transactions.drain();
+    await this.storage.close();
+  }
+}

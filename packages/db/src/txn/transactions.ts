@@ -1,0 +1,597 @@
+// Transactions: slots in the undo segments' transaction tables, versioned changes to
+// B+trees (each change and its undo record in one mini-transaction), row locks (a writer
+// waits for the transaction that last wrote the row, with deadlock detection), commit
+// (the redo record that flips the slot to COMMITTED, flagged COMMIT, then a flush),
+// rollback and savepoints (undo records applied newest first, each in its own mtr so a
+// crash mid-rollback resumes), and transaction recovery at OPEN: every slot still ACTIVE
+// belongs to a transaction that never committed, and is rolled back.
+import { assert } from '../assert.js';
+import { DbError } from '../errors.js';
+import type { BTree } from '../access/btree.js';
+import { decodeRowVersion, encodeRowVersion, type RowVersion } from '../access/row-version.js';
+import { RedoFlag } from '../redo/redo-record.js';
+import { BlockType, blockType, type BlockAddress } from '../storage/block.js';
+import type { Storage } from '../instance/storage.js';
+import { RetryAfter, runWithRetry, type BlockSource, type MiniTransaction } from './mini-transaction.js';
+import {
+  decodeUndoRecord,
+  encodeSlot,
+  encodeUndoRecord,
+  maxUndoRecordBytes,
+  readSlot,
+  readSegmentNumber,
+  readSlotCount,
+  segmentHeaderInit,
+  SlotState,
+  slotOffset,
+  slotsPerSegment,
+  transactionId,
+  u16Bytes,
+  UNDO_BLOCK_END_OFFSET,
+  undoBlockEnd,
+  undoBlockFreeBytes,
+  undoBlockInit,
+  undoBlockPrevious,
+  undoPointer,
+  undoPointerBlock,
+  undoPointerOffset,
+  type SlotView,
+  type UndoPointer,
+} from './undo.js';
+
+export const UNDO_SEGMENTS_DEFAULT = 8;
+/** Object number under which undo blocks are allocated. */
+const UNDO_OBJECT_NUMBER = 2;
+/** Undo blocks freed per mini-transaction after a transaction ends. */
+const FREE_BLOCKS_PER_MTR = 16;
+
+export type TransactionState = 'active' | 'committed' | 'rolled back';
+
+export interface Transaction {
+  readonly id: number;
+  readonly state: TransactionState;
+}
+
+interface LiveTransaction extends Transaction {
+  id: number;
+  state: TransactionState;
+  segment: number;
+  slot: number;
+  lastUndo: UndoPointer;
+  newestUndoBlock: number;
+  /** The transaction this one waits for, for deadlock detection. */
+  waitingFor: LiveTransaction | undefined;
+  /** Resolves when the transaction ends (commits or rolls back). */
+  ended: Promise<void>;
+  end: () => void;
+  /** Keys this transaction marked deleted, to purge once it commits. */
+  tombstones: { objectNumber: number; key: Uint8Array }[];
+  savepoints: Map<string, UndoPointer>;
+  /** Set while the transaction is assigned no slot yet (it has written nothing). */
+  unassigned: boolean;
+}
+
+export type TreeResolver = (objectNumber: number) => BTree;
+
+export interface TransactionManagerOptions {
+  readonly storage: Storage;
+  readonly undoFileNumber: number;
+  readonly segments: number;
+  readonly trees: TreeResolver;
+  /** How long a writer waits for a row lock before TDB-5008. */
+  readonly lockTimeoutMs?: number;
+}
+
+/** What the caller of change() decides from the current version of a key. */
+export type ChangeDecision =
+  { readonly kind: 'put'; readonly payload: Uint8Array; readonly deleted?: boolean } | { readonly kind: 'none' };
+
+export interface RecoveryReport {
+  readonly rolledBack: number;
+  readonly undoRecordsApplied: number;
+  readonly cleanedUp: number;
+}
+
+export class TransactionManager {
+  readonly #storage: Storage;
+  readonly #undoFile: number;
+  readonly #segmentHeaders: BlockAddress[];
+  readonly #slotsPerSegment: number;
+  readonly #trees: TreeResolver;
+  readonly #lockTimeoutMs: number;
+  readonly #active = new Map<number, LiveTransaction>();
+  /** Slots taken in memory, so that two transactions never pick the same free slot. */
+  readonly #claimed = new Set<number>();
+  #nextSegment = 0;
+  #provisionalId = 0;
+  /** Set by abortAll: the instance is going down and every wait fails with it. */
+  #aborted: DbError | undefined;
+  readonly #waitAborts = new Set<(error: DbError) => void>();
+  /** Cleanups after commit still running; close waits for them. */
+  readonly #cleanups = new Set<Promise<void>>();
+
+  private constructor(options: TransactionManagerOptions, headers: BlockAddress[]) {
+    this.#storage = options.storage;
+    this.#undoFile = options.undoFileNumber;
+    this.#segmentHeaders = headers;
+    this.#slotsPerSegment = slotsPerSegment(options.storage.cache.blockBytes);
+    this.#trees = options.trees;
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 60_000;
+  }
+
+  /** Creates the undo segment headers in a new database (the first data blocks of the UNDO file). */
+  static async createSegments(storage: Storage, undoFileNumber: number, segments: number): Promise<BlockAddress[]> {
+    const space = storage.space.inFile(undoFileNumber);
+    const slots = slotsPerSegment(storage.cache.blockBytes);
+    const headers: BlockAddress[] = [];
+    for (let segment = 0; segment < segments; segment++) {
+      const { result } = await storage.mtr((mtr) => {
+        const address = space.allocate(mtr, UNDO_OBJECT_NUMBER);
+        mtr.format(address, { type: BlockType.UndoSegmentHeader, objectNumber: UNDO_OBJECT_NUMBER, pageLevel: -1 });
+        mtr.writeBytes(address, 32, segmentHeaderInit(segment, slots));
+        return address;
+      });
+      headers.push(result);
+    }
+    await storage.redo.flush();
+    return headers;
+  }
+
+  /**
+   * Opens the transaction tables of a database whose segments exist: the consecutive
+   * segment headers at the start of the UNDO datafile, pinned in the cache.
+   */
+  static async open(options: Omit<TransactionManagerOptions, 'segments'>): Promise<TransactionManager> {
+    const { storage } = options;
+    const first = storage.space.file(options.undoFileNumber).datafile.firstDataBlock;
+    const headers: BlockAddress[] = [];
+    for (let segment = 0; segment < 0x100; segment++) {
+      const address = { fileNumber: options.undoFileNumber, blockNumber: first + segment };
+      const frame = await storage.cache.load(address);
+      if (blockType(frame.bytes) !== BlockType.UndoSegmentHeader || readSegmentNumber(frame.bytes) !== segment) break;
+      assert(
+        readSlotCount(frame.bytes) === slotsPerSegment(storage.cache.blockBytes),
+        () => `undo segment ${segment} has ${readSlotCount(frame.bytes)} slots`,
+      );
+      storage.cache.pin(frame);
+      headers.push(address);
+    }
+    if (headers.length === 0) {
+      throw new DbError(
+        'DATAFILE_MISMATCH',
+        `the UNDO datafile ${options.undoFileNumber} has no undo segments: it was not created by this database`,
+      );
+    }
+    return new TransactionManager({ ...options, segments: headers.length }, headers);
+  }
+
+  /** The UNDO datafile, where undo pointers point. */
+  get undoFileNumber(): number {
+    return this.#undoFile;
+  }
+
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  /** Starts a transaction. It takes a transaction-table slot at its first change. */
+  begin(): Transaction {
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const txn: LiveTransaction = {
+      id: -++this.#provisionalId,
+      state: 'active',
+      segment: -1,
+      slot: -1,
+      lastUndo: 0,
+      newestUndoBlock: 0,
+      waitingFor: undefined,
+      ended,
+      end,
+      tombstones: [],
+      savepoints: new Map(),
+      unassigned: true,
+    };
+    return txn;
+  }
+
+  /**
+   * The instance is going down (SHUTDOWN ABORT, or a fatal I/O error): every lock wait and
+   * every later wait fails with `error`, so no session hangs on a transaction that will
+   * never end. Transactions left active are rolled back by the next OPEN.
+   */
+  abortAll(error: DbError): void {
+    this.#aborted ??= error;
+    for (const abort of [...this.#waitAborts]) abort(error);
+    this.#waitAborts.clear();
+  }
+
+  /** Resolves when every cleanup after a commit has finished. */
+  async drain(): Promise<void> {
+    while (this.#cleanups.size > 0) await Promise.all([...this.#cleanups]);
+  }
+
+  /** Whether `txnId` belongs to a transaction that has neither committed nor rolled back. */
+  isActive(txnId: number): boolean {
+    return this.#active.has(txnId);
+  }
+
+  /**
+   * The versioned change of one key in one tree. `decide` sees the current version (or
+   * undefined) once no other active transaction holds it, and says what to write; it may
+   * throw a DbError (duplicate key) before anything changes.
+   */
+  async change(
+    transaction: Transaction,
+    tree: BTree,
+    key: Uint8Array,
+    decide: (current: RowVersion | undefined) => ChangeDecision,
+  ): Promise<boolean> {
+    const txn = this.#live(transaction);
+    if (txn.unassigned) await this.#assignSlot(txn);
+    const { result, tsn } = await this.#storage.mtr(
+      (mtr) => {
+        const header = this.#segmentHeaders[txn.segment];
+        mtr.block(header);
+        const currentBytes = tree.get(mtr, key);
+        const current = currentBytes === undefined ? undefined : decodeRowVersion(currentBytes);
+        if (current !== undefined && current.txnId !== txn.id && this.#active.has(current.txnId)) {
+          throw new RetryAfter('row lock', this.#waitFor(txn, this.#active.get(current.txnId)!));
+        }
+        const decision = decide(current);
+        if (decision.kind === 'none') return undefined;
+        const record = encodeUndoRecord({
+          previous: txn.lastUndo,
+          objectNumber: tree.objectNumber,
+          key,
+          oldValue: currentBytes,
+        });
+        if (record.length > maxUndoRecordBytes(this.#storage.cache.blockBytes)) {
+          throw new DbError('ROW_TOO_LARGE', `an undo record of ${record.length} bytes does not fit in an undo block`);
+        }
+        const undoAddress = { fileNumber: this.#undoFile, blockNumber: txn.newestUndoBlock };
+        const undoBlock = txn.newestUndoBlock === 0 ? undefined : mtr.block(undoAddress);
+        if (undoBlock === undefined || undoBlockFreeBytes(undoBlock) < record.length) {
+          throw new RetryAfter('undo space', this.#growUndo(txn));
+        }
+        const end = undoBlockEnd(undoBlock);
+        const pointer = undoPointer(txn.newestUndoBlock, end);
+        const value = encodeRowVersion(decision.deleted ?? false, txn.id, pointer, decision.payload);
+        tree.upsert(mtr, key, value);
+        mtr.writeBytes(undoAddress, end, record);
+        mtr.writeBytes(undoAddress, UNDO_BLOCK_END_OFFSET, u16Bytes(end + record.length));
+        mtr.writeBytes(header, slotOffset(txn.slot) + 16, pointerBytes(pointer));
+        return { pointer, deleted: decision.deleted ?? false };
+      },
+      0,
+      txn.id,
+    );
+    if (result === undefined) return false;
+    assert(tsn > 0, 'a versioned change wrote redo');
+    txn.lastUndo = result.pointer;
+    if (result.deleted) txn.tombstones.push({ objectNumber: tree.objectNumber, key: key.slice() });
+    return true;
+  }
+
+  /** Reads the current version of a key (no locking; the SQL layer adds read consistency). */
+  async read(tree: BTree, key: Uint8Array): Promise<RowVersion | undefined> {
+    const bytes = await runWithRetry(
+      () => this.#storage.cache as BlockSource,
+      (source) => tree.get(source, key),
+    );
+    return bytes === undefined ? undefined : decodeRowVersion(bytes);
+  }
+
+  savepoint(transaction: Transaction, name: string): void {
+    const txn = this.#live(transaction);
+    txn.savepoints.set(name, txn.lastUndo);
+  }
+
+  /** ROLLBACK TO SAVEPOINT: undoes the changes made after it; the transaction stays active. */
+  async rollbackToSavepoint(transaction: Transaction, name: string): Promise<void> {
+    const txn = this.#live(transaction);
+    const target = txn.savepoints.get(name);
+    if (target === undefined)
+      throw new DbError('NO_SUCH_SAVEPOINT', `savepoint ${name} does not exist in this transaction`);
+    await this.#undoBackTo(txn, target);
+    // Savepoints set after this one are gone, as in PostgreSQL and Oracle.
+    let after = false;
+    for (const savepointName of [...txn.savepoints.keys()]) {
+      if (after) txn.savepoints.delete(savepointName);
+      if (savepointName === name) after = true;
+    }
+  }
+
+  /** COMMIT: durable once this resolves. A transaction that wrote nothing commits at once. */
+  async commit(transaction: Transaction): Promise<number> {
+    const txn = this.#live(transaction);
+    if (txn.unassigned) {
+      txn.state = 'committed';
+      txn.end();
+      return 0;
+    }
+    const header = this.#segmentHeaders[txn.segment];
+    const { tsn } = await this.#storage.mtr(
+      (mtr) => {
+        const slot = readSlot(mtr.block(header), txn.slot);
+        mtr.writeBytes(
+          header,
+          slotOffset(txn.slot),
+          encodeSlot({ ...slot, state: SlotState.Committed, commitTsn: mtr.tsn }),
+        );
+      },
+      RedoFlag.Commit,
+      txn.id,
+    );
+    await this.#storage.redo.flush(tsn);
+    this.#finish(txn, 'committed');
+    const cleanup = this.#cleanUp(txn)
+      .catch((error: unknown) => {
+        this.#storage.io.alert.warning(
+          `cleanup after the commit of transaction ${txn.id} failed: ${String(error)}; it resumes at the next OPEN`,
+        );
+      })
+      .finally(() => this.#cleanups.delete(cleanup));
+    this.#cleanups.add(cleanup);
+    return tsn;
+  }
+
+  /** ROLLBACK: undoes every change of the transaction. */
+  async rollback(transaction: Transaction): Promise<void> {
+    const txn = this.#live(transaction);
+    if (!txn.unassigned) {
+      await this.#undoBackTo(txn, 0);
+      await this.#releaseUndo(txn.segment, txn.slot);
+    }
+    this.#finish(txn, 'rolled back');
+  }
+
+  /**
+   * Transaction recovery, after the redo is rolled forward: rolls back every transaction
+   * whose slot is still ACTIVE (it has no commit record) and finishes the cleanup of
+   * committed ones.
+   */
+  async recover(): Promise<RecoveryReport> {
+    let rolledBack = 0;
+    let undoRecordsApplied = 0;
+    let cleanedUp = 0;
+    for (let segment = 0; segment < this.#segmentHeaders.length; segment++) {
+      for (let slot = 0; slot < this.#slotsPerSegment; slot++) {
+        const view = readSlot(this.#storage.cache.frame(this.#segmentHeaders[segment])!.bytes, slot);
+        if (view.state === SlotState.Active) {
+          const txn = this.#recovered(segment, slot, view);
+          undoRecordsApplied += await this.#undoBackTo(txn, 0);
+          await this.#releaseUndo(segment, slot);
+          this.#finish(txn, 'rolled back');
+          rolledBack++;
+        } else if (view.state === SlotState.Committed) {
+          await this.#releaseUndo(segment, slot);
+          cleanedUp++;
+        }
+      }
+    }
+    return { rolledBack, undoRecordsApplied, cleanedUp };
+  }
+
+  #recovered(segment: number, slot: number, view: SlotView): LiveTransaction {
+    const txn = this.begin() as LiveTransaction;
+    txn.id = transactionId(view.wrap, segment, slot);
+    txn.segment = segment;
+    txn.slot = slot;
+    txn.lastUndo = view.lastUndo;
+    txn.newestUndoBlock = view.newestUndoBlock;
+    txn.unassigned = false;
+    this.#active.set(txn.id, txn);
+    this.#claimed.add(segment * 0x100 + slot);
+    return txn;
+  }
+
+  #live(transaction: Transaction): LiveTransaction {
+    const txn = transaction as LiveTransaction;
+    if (txn.state !== 'active') {
+      throw new DbError(
+        'TRANSACTION_NOT_ACTIVE',
+        `transaction ${txn.id} has already ${txn.state === 'committed' ? 'committed' : 'rolled back'}`,
+      );
+    }
+    return txn;
+  }
+
+  /** Takes a free slot (its own mtr) and makes the transaction ACTIVE in the table. */
+  async #assignSlot(txn: LiveTransaction): Promise<void> {
+    const { segment, slot } = this.#claimFreeSlot();
+    const header = this.#segmentHeaders[segment];
+    try {
+      const { result: wrap } = await this.#storage.mtr((mtr) => {
+        const view = readSlot(mtr.block(header), slot);
+        assert(view.state === SlotState.Free, () => `slot ${segment}/${slot} claimed but not free`);
+        const next = {
+          wrap: view.wrap + 1,
+          state: SlotState.Active,
+          commitTsn: 0,
+          lastUndo: 0,
+          newestUndoBlock: 0,
+        } as const;
+        mtr.writeBytes(header, slotOffset(slot), encodeSlot(next));
+        return next.wrap;
+      });
+      txn.id = transactionId(wrap, segment, slot);
+    } catch (error) {
+      this.#claimed.delete(segment * 0x100 + slot);
+      throw error;
+    }
+    txn.segment = segment;
+    txn.slot = slot;
+    txn.unassigned = false;
+    this.#active.set(txn.id, txn);
+  }
+
+  #claimFreeSlot(): { segment: number; slot: number } {
+    for (let attempt = 0; attempt < this.#segmentHeaders.length; attempt++) {
+      const segment = this.#nextSegment;
+      this.#nextSegment = (this.#nextSegment + 1) % this.#segmentHeaders.length;
+      const bytes = this.#storage.cache.frame(this.#segmentHeaders[segment])!.bytes;
+      for (let slot = 0; slot < this.#slotsPerSegment; slot++) {
+        const claimKey = segment * 0x100 + slot;
+        if (this.#claimed.has(claimKey) || readSlot(bytes, slot).state !== SlotState.Free) continue;
+        this.#claimed.add(claimKey);
+        return { segment, slot };
+      }
+    }
+    throw new DbError(
+      'LOCK_TIMEOUT',
+      `all ${this.#segmentHeaders.length * this.#slotsPerSegment} transaction slots are in use; retry later`,
+    );
+  }
+
+  /** Adds an undo block to the head of the transaction's chain (its own mtr). */
+  async #growUndo(txn: LiveTransaction): Promise<void> {
+    const header = this.#segmentHeaders[txn.segment];
+    const space = this.#storage.space.inFile(this.#undoFile);
+    const { result: blockNumber } = await this.#storage.mtr(
+      (mtr) => {
+        const view = readSlot(mtr.block(header), txn.slot);
+        const address = space.allocate(mtr, UNDO_OBJECT_NUMBER);
+        mtr.format(address, { type: BlockType.Undo, objectNumber: UNDO_OBJECT_NUMBER, pageLevel: -1 });
+        mtr.writeBytes(address, 32, undoBlockInit(view.newestUndoBlock));
+        mtr.writeBytes(header, slotOffset(txn.slot), encodeSlot({ ...view, newestUndoBlock: address.blockNumber }));
+        return address.blockNumber;
+      },
+      0,
+      txn.id,
+    );
+    txn.newestUndoBlock = blockNumber;
+  }
+
+  /** Applies undo records newest first until the transaction's last record is `target`. Returns how many. */
+  async #undoBackTo(txn: LiveTransaction, target: UndoPointer): Promise<number> {
+    const header = this.#segmentHeaders[txn.segment];
+    let applied = 0;
+    while (txn.lastUndo !== target) {
+      assert(txn.lastUndo !== 0, () => `transaction ${txn.id}: undo chain ended before savepoint ${target}`);
+      const pointer = txn.lastUndo;
+      const { result: previous } = await this.#storage.mtr(
+        (mtr) => {
+          const record = decodeUndoRecord(
+            mtr.block({ fileNumber: this.#undoFile, blockNumber: undoPointerBlock(pointer) }),
+            undoPointerOffset(pointer),
+          );
+          const tree = this.#trees(record.objectNumber);
+          mtr.block(header);
+          // Restoring reads the tree's path first (gather), then changes it.
+          if (record.oldValue === undefined) tree.delete(mtr, record.key);
+          else tree.upsert(mtr, record.key, record.oldValue);
+          mtr.writeBytes(header, slotOffset(txn.slot) + 16, pointerBytes(record.previous));
+          return record.previous;
+        },
+        0,
+        txn.id,
+      );
+      txn.lastUndo = previous;
+      applied++;
+    }
+    return applied;
+  }
+
+  /** Frees a finished transaction's undo blocks, a few per mtr, then frees its slot. */
+  async #releaseUndo(segment: number, slot: number): Promise<void> {
+    const header = this.#segmentHeaders[segment];
+    const space = this.#storage.space.inFile(this.#undoFile);
+    for (;;) {
+      const { result: done } = await this.#storage.mtr((mtr) => {
+        const view = readSlot(mtr.block(header), slot);
+        if (view.state === SlotState.Free) return true;
+        // Gather the blocks to free first: reading a block's previous link needs it cached.
+        const chain: number[] = [];
+        let block = view.newestUndoBlock;
+        while (block !== 0 && chain.length < FREE_BLOCKS_PER_MTR) {
+          chain.push(block);
+          block = undoBlockPrevious(mtr.block({ fileNumber: this.#undoFile, blockNumber: block }));
+        }
+        for (const blockNumber of chain) space.free(mtr, { fileNumber: this.#undoFile, blockNumber });
+        const finished = block === 0;
+        mtr.writeBytes(
+          header,
+          slotOffset(slot),
+          encodeSlot(
+            finished
+              ? { wrap: view.wrap, state: SlotState.Free, commitTsn: 0, lastUndo: 0, newestUndoBlock: 0 }
+              : { ...view, newestUndoBlock: block },
+          ),
+        );
+        return finished;
+      });
+      if (done) break;
+    }
+    this.#claimed.delete(segment * 0x100 + slot);
+  }
+
+  /** After commit: remove the rows the transaction deleted, then release its undo. */
+  async #cleanUp(txn: LiveTransaction): Promise<void> {
+    for (const { objectNumber, key } of txn.tombstones) {
+      const tree = this.#trees(objectNumber);
+      await this.#storage.mtr((mtr) => {
+        const bytes = tree.get(mtr, key);
+        if (bytes === undefined) return;
+        const version = decodeRowVersion(bytes);
+        // Only this transaction's tombstone: a later transaction may have reused the key.
+        if (version.deleted && version.txnId === txn.id) tree.delete(mtr, key);
+      });
+    }
+    await this.#releaseUndo(txn.segment, txn.slot);
+  }
+
+  #finish(txn: LiveTransaction, state: TransactionState): void {
+    txn.state = state;
+    this.#active.delete(txn.id);
+    txn.end();
+  }
+
+  /** A promise that resolves when `holder` ends; TDB-5009 if waiting would close a cycle. */
+  #waitFor(waiter: LiveTransaction, holder: LiveTransaction): Promise<void> {
+    for (let next: LiveTransaction | undefined = holder; next !== undefined; next = next.waitingFor) {
+      if (next === waiter) {
+        throw new DbError(
+          'DEADLOCK',
+          `deadlock detected: transaction ${waiter.id} waits for ${holder.id}, which waits for it; transaction ${waiter.id} should roll back`,
+        );
+      }
+    }
+    if (this.#aborted !== undefined) return Promise.reject(this.#aborted);
+    waiter.waitingFor = holder;
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: DbError): void => {
+        timer.cancel();
+        this.#waitAborts.delete(settle);
+        waiter.waitingFor = undefined;
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const timer = this.#storage.io.clock.setTimer(this.#lockTimeoutMs, () =>
+        settle(
+          new DbError(
+            'LOCK_TIMEOUT',
+            `transaction ${waiter.id} waited ${this.#lockTimeoutMs} ms for a row locked by transaction ${holder.id}`,
+          ),
+        ),
+      );
+      this.#waitAborts.add(settle);
+      void holder.ended.then(() => settle());
+    });
+  }
+}
+
+function pointerBytes(pointer: UndoPointer): Uint8Array {
+  const bytes = new Uint8Array(6);
+  const block = undoPointerBlock(pointer);
+  bytes[0] = block & 0xff;
+  bytes[1] = (block >>> 8) & 0xff;
+  bytes[2] = (block >>> 16) & 0xff;
+  bytes[3] = block >>> 24;
+  const offset = undoPointerOffset(pointer);
+  bytes[4] = offset & 0xff;
+  bytes[5] = offset >>> 8;
+  return bytes;
+}
+
+export type { MiniTransaction };
