@@ -21,6 +21,7 @@ import {
 } from '../txn/transactions.js';
 import { createStorage, Storage, type CreateStorageSpec, type OpenStorageOptions, type StorageIo } from './storage.js';
 import type { TablespaceKind } from '../control/control-state.js';
+import type { ControlFiles } from '../control/control-file.js';
 
 export interface DatabaseOptions extends OpenStorageOptions {
   readonly lockTimeoutMs?: number;
@@ -91,8 +92,9 @@ export class Database {
   }
 
   /** Opens a database, recovering it from a crash if needed. */
-  static async open(io: StorageIo, options: DatabaseOptions): Promise<Database> {
-    return Database.#assemble(await Storage.open(io, options), options);
+  /** Opens a database, recovering it from a crash if needed; `mounted` reuses control files opened at MOUNT. */
+  static async open(io: StorageIo, options: DatabaseOptions, mounted?: ControlFiles): Promise<Database> {
+    return Database.#assemble(await Storage.open(io, options, mounted), options);
   }
 
   static async #assemble(storage: Storage, options: DatabaseOptions): Promise<Database> {
@@ -304,8 +306,10 @@ export class Database {
     return this.storage.redo.switchLogfile();
   }
 
-  /** Clean shutdown of the storage (the caller has ended or rolled back every transaction). */
+  /** Clean shutdown: rolls back any transaction still active, then a full checkpoint. */
   async close(): Promise<void> {
+    const rolledBack = await this.transactions.rollbackActive();
+    if (rolledBack > 0) this.storage.io.alert.notice(`close: rolled back ${rolledBack} active transactions`);
     await this.transactions.drain();
     await this.storage.close();
   }

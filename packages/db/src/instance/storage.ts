@@ -12,7 +12,7 @@ import type {
   TablespaceEntry,
   TablespaceKind,
 } from '../control/control-state.js';
-import { DbError } from '../errors.js';
+import { DbError, isDbError } from '../errors.js';
 import { Checkpointer } from '../recovery/checkpoint.js';
 import { rollForward, type RollForwardResult } from '../recovery/roll-forward.js';
 import { createLogMember, LOG_FILE_HEADER_BYTES } from '../redo/log-file.js';
@@ -187,6 +187,39 @@ export async function createStorage(io: StorageIo, spec: CreateStorageSpec): Pro
   return state;
 }
 
+/**
+ * Opens a datafile. A missing TEMP datafile holds nothing that must survive, so it is
+ * recreated empty, as Tibero does at boot; any other missing datafile is an error.
+ */
+async function openOrRecreateTemp(io: StorageIo, state: ControlFileState, entry: DatafileEntry): Promise<Datafile> {
+  try {
+    return await Datafile.open(io.fs, entry.path, entry.number, state.blockBytes);
+  } catch (error) {
+    const tablespace = state.tablespaces.find((ts) => ts.number === entry.tablespaceNumber);
+    if (!isDbError(error, 'DATAFILE_MISSING') || tablespace?.kind !== 'TEMP') throw error;
+    const datafile = await Datafile.create(io.fs, {
+      path: entry.path,
+      sizeBlocks: entry.sizeBlocks,
+      maxBlocks: entry.autoextend?.maxBlocks ?? entry.sizeBlocks,
+      header: {
+        dbId: state.dbId,
+        fileNumber: entry.number,
+        tablespaceNumber: entry.tablespaceNumber,
+        blockBytes: state.blockBytes,
+        creationTsn: entry.creationTsn,
+        checkpointTsn: entry.checkpointTsn,
+        checkpointMs: io.clock.nowMs(),
+        resetlogsTsn: state.incarnation.resetlogsTsn,
+      },
+    });
+    await io.fs.syncDirectory(parentOf(entry.path));
+    io.alert.notice(
+      `temp file ${entry.number} ('${entry.path}') of tablespace ${tablespace.name} was missing and has been recreated`,
+    );
+    return datafile;
+  }
+}
+
 /** An open storage engine. */
 export class Storage {
   readonly io: StorageIo;
@@ -232,12 +265,10 @@ export class Storage {
   }
 
   /** MOUNT and OPEN: cross-checks the files, recovers from a crash if needed, and starts LGWR. */
-  static async open(io: StorageIo, options: OpenStorageOptions): Promise<Storage> {
+  static async open(io: StorageIo, options: OpenStorageOptions, mounted?: ControlFiles): Promise<Storage> {
     const { fs, alert } = io;
-    const { control, report } = await ControlFiles.mount(fs, options.controlFilePaths);
-    for (const warning of report.warnings) alert.warning(warning);
+    const control = mounted ?? (await Storage.mount(io, options.controlFilePaths));
     const state = control.state;
-    alert.notice(`database ${state.dbName} mounted from ${control.paths.length} control files`);
 
     const datafiles = new Map<number, Datafile>();
     const closeAll = async (): Promise<void> => {
@@ -246,7 +277,7 @@ export class Storage {
     };
     try {
       for (const entry of state.datafiles) {
-        const datafile = await Datafile.open(fs, entry.path, entry.number, state.blockBytes);
+        const datafile = await openOrRecreateTemp(io, state, entry);
         datafiles.set(entry.number, datafile);
         if (
           datafile.header.checkpointTsn < entry.checkpointTsn ||
@@ -387,6 +418,16 @@ export class Storage {
     return storage;
   }
 
+  /** MOUNT: opens and cross-checks the control files. */
+  static async mount(io: StorageIo, controlFilePaths: readonly string[]): Promise<ControlFiles> {
+    const { control, report } = await ControlFiles.mount(io.fs, controlFilePaths);
+    for (const warning of report.warnings) io.alert.warning(warning);
+    io.alert.notice(
+      `database ${control.state.dbName} mounted from ${control.paths.length} control files: ${control.paths.join(', ')}`,
+    );
+    return control;
+  }
+
   /** Runs one mini-transaction, retrying after reads, log switches and extensions. Returns its result and TSN. */
   async mtr<Result>(
     operation: (mtr: CacheMiniTransaction) => Result,
@@ -429,6 +470,22 @@ export class Storage {
     for (const datafile of this.datafiles.values()) await datafile.close();
     await this.control.close();
     this.io.alert.notice('database closed');
+  }
+
+  /**
+   * SHUTDOWN ABORT: stops without a checkpoint and without marking the shutdown clean, so
+   * the next OPEN runs crash recovery. Dirty blocks are dropped. Redo already buffered is
+   * still written (LGWR does not stop mid-round), which only makes more commits durable.
+   */
+  async abort(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#fatal ??= new DbError('INSTANCE_DOWN', 'the instance was aborted');
+    await this.redo.close().catch(() => undefined);
+    await this.dbwr.close().catch(() => undefined);
+    for (const datafile of this.datafiles.values()) await datafile.close().catch(() => undefined);
+    await this.control.close().catch(() => undefined);
+    this.io.alert.notice('database aborted: no checkpoint; crash recovery runs at the next OPEN');
   }
 
   #assertUsable(): void {

@@ -206,6 +206,13 @@ export class TransactionManager {
     this.#waitAborts.clear();
   }
 
+  /** Rolls back every active transaction (SHUTDOWN IMMEDIATE, and a clean close). */
+  async rollbackActive(): Promise<number> {
+    const active = [...this.#active.values()];
+    for (const txn of active) if (txn.state === 'active') await this.rollback(txn);
+    return active.length;
+  }
+
   /** Resolves when every cleanup after a commit has finished. */
   async drain(): Promise<void> {
     while (this.#cleanups.size > 0) await Promise.all([...this.#cleanups]);
