@@ -37,3 +37,15 @@ export {
 } from './txn/mini-transaction.js';
 export { CacheMiniTransaction } from './txn/cache-mini-transaction.js';
 export { BTree, scanAll, type KeyBound, type KeyRange, type ScanBatch, type BTreeEntry } from './access/btree.js';
+export { Database, type CreateTableSpec, type CreateIndexSpec, type DatabaseOptions } from './instance/database.js';
+export {
+  Instance,
+  Session,
+  type InstanceParameters,
+  type InstanceStage,
+  type ShutdownMode,
+  type InstanceIo,
+} from './instance/instance.js';
+export { Table, type Row, type RowRange } from './access/table.js';
+export type { TableDefinition, ColumnDefinition, IndexDefinition } from './access/catalog.js';
+export type { Transaction, TransactionState, RecoveryReport } from './txn/transactions.js';

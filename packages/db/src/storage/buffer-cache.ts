@@ -6,6 +6,7 @@
 // Dirty frames are kept in a Set in the order they became dirty, which is (nearly) the
 // order of their first-dirty TSN: the incremental checkpoint writes from its head.
 import { assert } from '../assert.js';
+import { DbError } from '../errors.js';
 import { blockKey, type BlockAddress } from './block.js';
 import type { Datafile } from './datafile.js';
 import { RetryAfter } from '../txn/mini-transaction.js';
@@ -158,6 +159,7 @@ export class BufferCache {
       const bytes = this.#evictOne();
       if (bytes === undefined) {
         assert(this.#cleaner !== undefined, 'the buffer cache is over capacity with dirty blocks and has no writer');
+        if (this.#dirty.size === 0) return Promise.reject(this.#tooSmall());
         return this.#cleaner.cleanSome();
       }
       if (this.#spare.length < 8) this.#spare.push(bytes);
@@ -272,8 +274,18 @@ export class BufferCache {
       const bytes = this.#spare.pop() ?? this.#takeCleanBufferSync();
       if (bytes !== undefined) return bytes;
       assert(this.#cleaner !== undefined, 'the buffer cache is full of dirty blocks and has no writer to clean it');
+      if (this.#dirty.size === 0) throw this.#tooSmall();
       await this.#cleaner.cleanSome();
     }
+  }
+
+  #tooSmall(): DbError {
+    let pinned = 0;
+    for (const frame of this.#frames.values()) if (frame.pins > 0) pinned++;
+    return new DbError(
+      'INVALID_PARAMETER',
+      `the buffer cache of ${this.capacityBlocks} blocks is too small: ${pinned} are pinned and none can be evicted; raise the buffer cache size`,
+    );
   }
 
   #clockRebuild(): void {

@@ -35,18 +35,28 @@ export class SpaceManager {
     this.#host = host;
   }
 
-  /** Registers an open datafile and pins its bitmap blocks in the cache. */
+  /**
+   * Registers an open datafile and pins the bitmap blocks that cover its current size (a
+   * file sized for a large maximum has bitmap blocks it does not use yet).
+   */
   async addFile(file: ManagedFile): Promise<void> {
-    const { datafile } = file;
-    for (let i = 0; i < datafile.header.bitmapBlocks; i++) {
+    await this.#pinBitmaps(file, 0, file.sizeBlocks);
+    this.#files.set(file.datafile.fileNumber, file);
+    this.#hints.set(file.datafile.fileNumber, file.datafile.firstDataBlock);
+  }
+
+  /** Pins the bitmap blocks covering blocks [fromBlocks, toBlocks) that are not pinned yet. */
+  async #pinBitmaps(file: ManagedFile, fromBlocks: number, toBlocks: number): Promise<void> {
+    const bits = bitsPerBitmapBlock(file.datafile.blockBytes);
+    const first = fromBlocks === 0 ? 0 : Math.ceil(fromBlocks / bits);
+    const last = Math.min(file.datafile.header.bitmapBlocks, Math.ceil(toBlocks / bits));
+    for (let i = first; i < last; i++) {
       const frame = await this.#cache.load({
-        fileNumber: datafile.fileNumber,
+        fileNumber: file.datafile.fileNumber,
         blockNumber: DATAFILE_HEADER_COPIES + i,
       });
       this.#cache.pin(frame);
     }
-    this.#files.set(datafile.fileNumber, file);
-    this.#hints.set(datafile.fileNumber, datafile.firstDataBlock);
   }
 
   file(fileNumber: number): ManagedFile {
@@ -152,7 +162,8 @@ export class SpaceManager {
     const sizeBlocks = Math.min(file.sizeBlocks + policy.nextBlocks, policy.maxBlocks);
     const extension = this.#host
       .extendDatafile(fileNumber, sizeBlocks)
-      .then(() => {
+      .then(async () => {
+        await this.#pinBitmaps(file, file.sizeBlocks, sizeBlocks);
         file.sizeBlocks = Math.max(file.sizeBlocks, sizeBlocks);
       })
       .finally(() => this.#extending.delete(fileNumber));

@@ -1,0 +1,161 @@
+// The real process crash: the bank workload runs in a child process on the real disk and
+// is killed with SIGKILL at a random moment, several times over the same database. After
+// each kill the database is opened in this process and must hold every transfer the child
+// acknowledged, no transfer it rolled back, the initial total, and consistent indexes.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NodeFileSystem, SeededRandom, SystemClock, seedFromEnvironment } from '@tandem/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Database, MemoryAlertLog, defaultControlFilePaths, doublewritePathOf } from '../src/index.js';
+
+const ACCOUNTS = 12;
+const INITIAL = 1000n;
+const repositoryRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const child = fileURLToPath(new URL('./fixtures/bank-workload.mjs', import.meta.url));
+let directory = '';
+
+function io() {
+  const clock = new SystemClock();
+  return { fs: new NodeFileSystem(), clock, alert: new MemoryAlertLog(clock) };
+}
+
+function openOptions() {
+  return {
+    controlFilePaths: defaultControlFilePaths(directory),
+    doublewritePath: doublewritePathOf(directory),
+    bufferCacheBlocks: 256,
+  };
+}
+
+beforeAll(async () => {
+  // The child runs the built package: make sure the build is current.
+  execFileSync(
+    process.execPath,
+    [
+      join(repositoryRoot, 'node_modules/typescript/bin/tsc'),
+      '-b',
+      join(repositoryRoot, 'packages/db/tsconfig.build.json'),
+    ],
+    {
+      stdio: 'inherit',
+    },
+  );
+  directory = await mkdtemp(join(tmpdir(), 'tandem-kill9-'));
+  const db = await Database.create(
+    io(),
+    { directory, blockBytes: 8192, logSizeBytes: 2 * 1024 * 1024, logGroups: 3, logMembers: 2 },
+    openOptions(),
+  );
+  await db.createTable({
+    name: 'accounts',
+    columns: [
+      { name: 'id', type: 'int4', nullable: false },
+      { name: 'branch', type: 'int4', nullable: false },
+      { name: 'balance', type: 'int8', nullable: false },
+    ],
+    primaryKey: ['id'],
+  });
+  await db.createIndex('accounts', { name: 'accounts_branch', columns: ['branch'] });
+  await db.createTable({
+    name: 'history',
+    columns: [
+      { name: 'id', type: 'int8', nullable: false },
+      { name: 'src', type: 'int4', nullable: false },
+      { name: 'dst', type: 'int4', nullable: false },
+      { name: 'amount', type: 'int8', nullable: false },
+    ],
+    primaryKey: ['id'],
+  });
+  await db.createIndex('history', { name: 'history_src', columns: ['src'] });
+  const txn = db.begin();
+  for (let id = 0; id < ACCOUNTS; id++) await db.table('accounts').insert(txn, [id, id % 3, INITIAL]);
+  await db.commit(txn);
+  await db.close();
+}, 120_000);
+
+afterAll(async () => {
+  if (directory !== '') await rm(directory, { recursive: true, force: true });
+});
+
+/** Runs the child until `killAfterAcks` acknowledgements (or its exit), kills it with SIGKILL, and returns what it said. */
+function runAndKill(
+  seed: number,
+  firstId: bigint,
+  killAfterAcks: number,
+): Promise<{ acknowledged: bigint[]; rolledBack: bigint[]; stderr: string; killed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [child, directory, String(seed), String(firstId)], {
+      cwd: repositoryRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const acknowledged: bigint[] = [];
+    const rolledBack: bigint[] = [];
+    let stderr = '';
+    let pending = '';
+    let killed = false;
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const [word, id] = line.split(' ');
+        if (word === 'ack') acknowledged.push(BigInt(id));
+        if (word === 'rolledback') rolledBack.push(BigInt(id));
+      }
+      if (!killed && acknowledged.length >= killAfterAcks) {
+        killed = true;
+        proc.kill('SIGKILL');
+      }
+    });
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    proc.on('error', reject);
+    proc.on('exit', () => resolve({ acknowledged, rolledBack, stderr, killed }));
+  });
+}
+
+describe('kill -9 of a process running the bank workload on the real disk', () => {
+  it('keeps every acknowledged transfer and the total through repeated SIGKILLs', async () => {
+    const seed = seedFromEnvironment();
+    const random = new SeededRandom(seed);
+    const acknowledged = new Set<bigint>();
+    const rolledBack = new Set<bigint>();
+    let firstId = 1n;
+    const kills = Number(process.env.TANDEM_KILL_RUNS ?? 5);
+    for (let round = 0; round < kills; round++) {
+      const label = `seed ${seed}, kill ${round + 1}`;
+      const result = await runAndKill(random.int(0, 1_000_000), firstId, random.int(5, 400));
+      expect(result.killed, `${label}: the child exited before it was killed:\n${result.stderr}`).toBe(true);
+      result.acknowledged.forEach((id) => acknowledged.add(id));
+      result.rolledBack.forEach((id) => rolledBack.add(id));
+      firstId += 1_000_000n;
+
+      const db = await Database.open(io(), openOptions());
+      expect(db.storage.recovery.crashRecovery, `${label}: OPEN did not see the crash`).toBe(true);
+      const balances = new Map<number, bigint>();
+      for await (const row of db.table('accounts').scan()) balances.set(row[0] as number, row[2] as bigint);
+      const expected = new Map<number, bigint>(Array.from({ length: ACCOUNTS }, (_, id) => [id, INITIAL]));
+      const present = new Set<bigint>();
+      for await (const row of db.table('history').scan()) {
+        const [id, src, dst, amount] = row as [bigint, number, number, bigint];
+        present.add(id);
+        expected.set(src, expected.get(src)! - amount);
+        expected.set(dst, expected.get(dst)! + amount);
+      }
+      for (const id of acknowledged) expect(present.has(id), `${label}: acknowledged transfer ${id} lost`).toBe(true);
+      for (const id of rolledBack) expect(present.has(id), `${label}: rolled-back transfer ${id} present`).toBe(false);
+      expect(balances, `${label}: balances disagree with the history`).toEqual(expected);
+      expect(
+        [...balances.values()].reduce((sum, value) => sum + value, 0n),
+        `${label}: total changed`,
+      ).toBe(INITIAL * BigInt(ACCOUNTS));
+      expect(await db.table('accounts').checkIndexes(), label).toEqual([]);
+      expect(await db.table('history').checkIndexes(), label).toEqual([]);
+      // Leave it as a crash left it for the next round: close without a clean shutdown.
+      await db.storage.abort();
+    }
+  }, 300_000);
+});
