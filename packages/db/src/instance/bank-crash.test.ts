@@ -153,7 +153,7 @@ async function verify(db: Database, ledger: Ledger, label: string): Promise<void
 describe('bank workload under crash simulation', () => {
   it('keeps every acknowledged transfer and the total through crashes at random points (seeded)', async () => {
     const baseSeed = seedFromEnvironment();
-    const runs = Number(process.env.TANDEM_BANK_RUNS ?? 60);
+    const runs = Number(process.env.TANDEM_BANK_RUNS ?? 150);
     let rolledBackAtRecovery = 0;
     for (let run = 0; run < runs; run++) {
       const seed = baseSeed + run;

@@ -237,6 +237,41 @@ describe('database: tables and transactions', () => {
     await db.close();
   });
 
+  it('drops an index and frees its blocks, and places new tables in an added datafile', async () => {
+    const io = rig();
+    const db = await createDatabase(io);
+    const table = await accounts(db);
+    const txn = db.begin();
+    for (let id = 0; id < 200; id++) await table.insert(txn, [id, `owner-${id}`, 0n]);
+    await db.commit(txn);
+    const usr = db.storage.control.state.datafiles.find((file) => file.path.endsWith('usr001.dtf'))!.number;
+    const before = db.storage.space.usedBlocks(usr);
+    await db.dropIndex('accounts', 'accounts_owner');
+    expect(db.storage.space.usedBlocks(usr)).toBeLessThan(before);
+    expect(
+      isDbError(
+        await failure((async () => all(db.table('accounts').lookup('accounts_owner', ['owner-1'])))()),
+        'NO_SUCH_INDEX',
+      ),
+    ).toBe(true);
+
+    const added = await db.addDatafile('USR', { path: '/db/usr002.dtf', sizeBlocks: 64 });
+    const moved = await db.createTable({
+      name: 'later',
+      columns: [{ name: 'id', type: 'int4', nullable: false }],
+      primaryKey: ['id'],
+    });
+    expect(moved.definition.root.fileNumber).toBe(added);
+    const more = db.begin();
+    for (let id = 0; id < 50; id++) await moved.insert(more, [id]);
+    await db.commit(more);
+    await db.close();
+    const again = await Database.open(io, options);
+    expect((await all(again.table('later').scan())).length).toBe(50);
+    expect(again.storage.control.state.datafiles.map((file) => file.path)).toContain('/db/usr002.dtf');
+    await again.close();
+  });
+
   it('builds an index over existing rows, and keys tables without a primary key by a hidden row id', async () => {
     const io = rig();
     const db = await createDatabase(io);

@@ -43,13 +43,17 @@ export interface CreateIndexSpec {
 
 const FREE_BLOCKS_PER_MTR = 32;
 
+/**
+ * The datafile a new segment goes to: the first of the SYSTEM and UNDO tablespaces (their
+ * segments are found at fixed places), the newest of a user tablespace (it has the most room).
+ */
 function fileOfKind(storage: Storage, kind: TablespaceKind, name?: string): number {
   const { state } = storage.control;
   const tablespace = state.tablespaces.find((ts) => (name === undefined ? ts.kind === kind : ts.name === name));
   if (tablespace === undefined) throw new DbError('INVALID_PARAMETER', `no tablespace ${name ?? `of kind ${kind}`}`);
-  const file = state.datafiles.find((entry) => entry.tablespaceNumber === tablespace.number);
-  if (file === undefined) throw new DbError('INVALID_PARAMETER', `tablespace ${tablespace.name} has no datafile`);
-  return file.number;
+  const files = state.datafiles.filter((entry) => entry.tablespaceNumber === tablespace.number);
+  if (files.length === 0) throw new DbError('INVALID_PARAMETER', `tablespace ${tablespace.name} has no datafile`);
+  return (tablespace.kind === 'USER' ? files[files.length - 1] : files[0]).number;
 }
 
 export class Database {
@@ -243,6 +247,29 @@ export class Database {
     }
     await this.catalog.put(definition);
     await this.#register(definition);
+  }
+
+  async dropIndex(tableName: string, indexName: string): Promise<void> {
+    this.#assertOpen();
+    this.#assertQuiet('DROP INDEX');
+    const table = this.table(tableName);
+    const index = table.definition.indexes.find((candidate) => candidate.name === indexName);
+    if (index === undefined) throw new DbError('NO_SUCH_INDEX', `table ${tableName} has no index ${indexName}`);
+    const definition = {
+      ...table.definition,
+      indexes: table.definition.indexes.filter((candidate) => candidate !== index),
+    };
+    await this.catalog.put(definition);
+    const tree = table.trees().find((candidate) => candidate.objectNumber === index.objectNumber)!;
+    await this.#register(definition);
+    await this.#freeTree(tree);
+    this.#trees.delete(index.objectNumber);
+  }
+
+  /** ALTER TABLESPACE ADD DATAFILE. */
+  addDatafile(tablespace: string, spec: Parameters<Storage['addDatafile']>[1]): Promise<number> {
+    this.#assertOpen();
+    return this.storage.addDatafile(tablespace, spec);
   }
 
   async dropTable(name: string): Promise<void> {

@@ -11,7 +11,7 @@ const COUNTER_OFFSET = 64;
 const SHADOW_OFFSET = 72;
 const USR_FILE = 2;
 
-function io(seed: number): StorageIo & { fs: SimulatedFileSystem; alert: MemoryAlertLog } {
+function io(seed: number): StorageIo & { fs: SimulatedFileSystem; alert: MemoryAlertLog; clock: ManualClock } {
   const clock = new ManualClock();
   return {
     fs: new SimulatedFileSystem({ random: new SeededRandom(seed), clock }),
@@ -131,7 +131,7 @@ describe('storage engine: crash recovery', () => {
 
   it('keeps every acknowledged change through crashes at random points, with torn and dropped writes (seeded)', async () => {
     const baseSeed = seedFromEnvironment();
-    const runs = Number(process.env.TANDEM_CRASH_RUNS ?? 120);
+    const runs = Number(process.env.TANDEM_CRASH_RUNS ?? 150);
     let recoveredRecords = 0;
     let restoredTorn = 0;
     for (let run = 0; run < runs; run++) {
@@ -170,7 +170,7 @@ describe('storage engine: crash recovery', () => {
     expect(restoredTorn).toBeGreaterThan(0);
   });
 
-  it('names a datafile restored from an old copy at OPEN: media recovery is needed', async () => {
+  it('brings a datafile restored from an old copy current from the online redo at OPEN', async () => {
     const rig = io(3);
     await create(rig);
     const storage = await open(rig);
@@ -178,7 +178,34 @@ describe('storage engine: crash recovery', () => {
     await storage.close();
     const oldCopy = await rig.fs.readFile(`${DIR}/usr001.dtf`);
     const again = await open(rig);
-    await runWorkload(again, counters, new SeededRandom(3), { acknowledged: new Map(), attempted: new Map() }, 20);
+    const ledger: Ledger = { acknowledged: new Map(), attempted: new Map() };
+    await runWorkload(again, counters, new SeededRandom(3), ledger, 20);
+    await again.close();
+    const handle = await rig.fs.open(`${DIR}/usr001.dtf`, { truncate: true });
+    await handle.write(oldCopy, 0);
+    await handle.close();
+
+    const recovered = await open(rig);
+    expect(recovered.recovery.crashRecovery).toBe(true);
+    for (const [index, value] of ledger.acknowledged)
+      expect((await readCounter(recovered, counters[index])).value).toBe(value);
+    expect(rig.alert.lines.join('')).toMatch(
+      /\[notice\] recovery: datafiles older than the control file are brought current from the online redo: 2 \('\/db\/usr001\.dtf'/,
+    );
+    await recovered.close();
+  });
+
+  it('names a datafile restored from an old copy at OPEN when the redo it needs is overwritten: media recovery is needed', async () => {
+    const rig = io(4);
+    await create(rig);
+    const storage = await open(rig);
+    const counters = await makeCounters(storage, 2);
+    await storage.close();
+    const oldCopy = await rig.fs.readFile(`${DIR}/usr001.dtf`);
+    const again = await open(rig);
+    await runWorkload(again, counters, new SeededRandom(4), { acknowledged: new Map(), attempted: new Map() }, 20);
+    // Four switches through three groups overwrite the redo the old copy would need.
+    for (let i = 0; i < 4; i++) await again.redo.switchLogfile();
     await again.close();
     const handle = await rig.fs.open(`${DIR}/usr001.dtf`, { truncate: true });
     await handle.write(oldCopy, 0);
@@ -188,6 +215,23 @@ describe('storage engine: crash recovery', () => {
       (caught: unknown) => caught,
     );
     expect(isDbError(error, 'MEDIA_RECOVERY_NEEDED'), String(error)).toBe(true);
-    expect((error as Error).message).toContain('usr001.dtf');
+    expect((error as Error).message).toContain("datafile 2 ('/db/usr001.dtf')");
+    expect((error as Error).message).toContain('media recovery is needed');
+  });
+
+  it('advances the checkpoint in the background on the injected clock', async () => {
+    const rig = io(5);
+    await create(rig);
+    const storage = await open(rig);
+    const counters = await makeCounters(storage, 4);
+    await runWorkload(storage, counters, new SeededRandom(5), { acknowledged: new Map(), attempted: new Map() }, 10);
+    const before = storage.control.state.checkpoint.tsn;
+    expect(storage.cache.dirtyCount).toBeGreaterThan(0);
+    rig.clock.advance(3000);
+    for (let i = 0; i < 50 && storage.control.state.checkpoint.tsn === before; i++)
+      await new Promise((resolve) => setImmediate(resolve));
+    expect(storage.control.state.checkpoint.tsn).toBeGreaterThan(before);
+    expect(storage.cache.dirtyCount).toBe(0);
+    await storage.close();
   });
 });

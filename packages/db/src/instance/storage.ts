@@ -2,13 +2,14 @@
 // DBWR, space management and checkpoints, with creation, OPEN-time crash recovery (restore
 // torn blocks from the doublewrite file, then roll the online redo forward) and clean
 // shutdown. The instance (boot stages, shutdown modes, transactions) is built on it.
-import type { Clock, FileSystem } from '@tandem/testkit';
+import type { Clock, FileSystem, Timer } from '@tandem/testkit';
 import { assert } from '../assert.js';
 import { ControlFiles, parentOf } from '../control/control-file.js';
 import type {
   ControlFileState,
   DatafileEntry,
   LogGroupEntry,
+  RedoPosition,
   TablespaceEntry,
   TablespaceKind,
 } from '../control/control-state.js';
@@ -55,6 +56,13 @@ export interface OpenStorageOptions {
   readonly controlFilePaths: readonly string[];
   readonly doublewritePath: string;
   readonly bufferCacheBlocks?: number;
+  /**
+   * How often DBWR writes the oldest dirty blocks and the checkpoint advances (0 = only
+   * on demand). Bounds crash recovery time: the redo to replay is what was generated since.
+   */
+  readonly checkpointIntervalMs?: number;
+  /** Blocks an incremental checkpoint writes at most, per interval. */
+  readonly checkpointBlocksMax?: number;
 }
 
 export const DEFAULT_LOG_SIZE_BYTES = 64 * 1024 * 1024;
@@ -188,6 +196,27 @@ export async function createStorage(io: StorageIo, spec: CreateStorageSpec): Pro
 }
 
 /**
+ * Where the online redo holds the record with `tsn` (the start of its log group), or
+ * undefined if that redo has been overwritten.
+ */
+function onlinePositionOf(logGroups: readonly LogGroupEntry[], tsn: number): RedoPosition | undefined {
+  const holding = logGroups.find(
+    (group) =>
+      group.state !== 'UNUSED' &&
+      group.sequence > 0 &&
+      group.firstTsn <= tsn &&
+      (group.state === 'CURRENT' || tsn < group.nextTsn),
+  );
+  if (holding === undefined) return undefined;
+  const current = logGroups.find((group) => group.state === 'CURRENT')!;
+  // Every sequence from it to the current one must still be online.
+  for (let sequence = holding.sequence; sequence <= current.sequence; sequence++) {
+    if (!logGroups.some((group) => group.sequence === sequence && group.state !== 'UNUSED')) return undefined;
+  }
+  return { sequence: holding.sequence, offsetBytes: LOG_FILE_HEADER_BYTES, tsn: holding.firstTsn };
+}
+
+/**
  * Opens a datafile. A missing TEMP datafile holds nothing that must survive, so it is
  * recreated empty, as Tibero does at boot; any other missing datafile is an error.
  */
@@ -237,6 +266,7 @@ export class Storage {
   };
   #fatal: DbError | undefined;
   #closed = false;
+  #checkpointTimer: Timer | undefined;
 
   private constructor(parts: {
     io: StorageIo;
@@ -275,20 +305,30 @@ export class Storage {
       await Promise.allSettled([...datafiles.values()].map((datafile) => datafile.close()));
       await control.close();
     };
+    // Recovery starts at the control file's checkpoint, or earlier for a datafile older
+    // than the control file (a copy restored while the redo it needs is still online).
+    let recoverFrom: RedoPosition = state.checkpoint;
+    const staleFiles: string[] = [];
     try {
       for (const entry of state.datafiles) {
         const datafile = await openOrRecreateTemp(io, state, entry);
         datafiles.set(entry.number, datafile);
-        if (
-          datafile.header.checkpointTsn < entry.checkpointTsn ||
-          datafile.header.resetlogsTsn !== state.incarnation.resetlogsTsn
-        ) {
+        const { checkpointTsn, resetlogsTsn } = datafile.header;
+        if (checkpointTsn >= entry.checkpointTsn && resetlogsTsn === state.incarnation.resetlogsTsn) continue;
+        const onlineFrom =
+          resetlogsTsn === state.incarnation.resetlogsTsn
+            ? onlinePositionOf(state.logGroups, checkpointTsn)
+            : undefined;
+        if (onlineFrom === undefined) {
           throw new DbError(
             'MEDIA_RECOVERY_NEEDED',
-            `datafile ${entry.number} ('${entry.path}') is older than the control file (checkpoint TSN ${datafile.header.checkpointTsn}, ` +
-              `control file expects ${entry.checkpointTsn}): it was restored from a backup; media recovery is needed`,
+            `datafile ${entry.number} ('${entry.path}') is older than the control file (checkpoint TSN ${checkpointTsn}, ` +
+              `control file expects ${entry.checkpointTsn}) and the online redo no longer reaches back to it: ` +
+              `it was restored from a backup; media recovery is needed`,
           );
         }
+        staleFiles.push(`${entry.number} ('${entry.path}', checkpoint TSN ${checkpointTsn})`);
+        if (onlineFrom.tsn < recoverFrom.tsn) recoverFrom = onlineFrom;
       }
     } catch (error) {
       await closeAll();
@@ -318,11 +358,16 @@ export class Storage {
       blockBytes: state.blockBytes,
     });
 
-    const crashRecovery = !state.cleanShutdown;
+    const crashRecovery = !state.cleanShutdown || staleFiles.length > 0;
     let restoredBlocks: string[] = [];
+    if (staleFiles.length > 0) {
+      alert.notice(
+        `recovery: datafiles older than the control file are brought current from the online redo: ${staleFiles.join(', ')}`,
+      );
+    }
     if (crashRecovery) {
       alert.notice(
-        `crash recovery: the database was not shut down cleanly; starting from checkpoint TSN ${state.checkpoint.tsn} (log sequence ${state.checkpoint.sequence})`,
+        `crash recovery: ${state.cleanShutdown ? 'stale datafiles' : 'the database was not shut down cleanly'}; starting from TSN ${recoverFrom.tsn} (log sequence ${recoverFrom.sequence})`,
       );
       restoredBlocks = await restoreTornBlocks(fs, options.doublewritePath, files, state.blockBytes);
       if (restoredBlocks.length > 0)
@@ -331,7 +376,7 @@ export class Storage {
         );
     }
     const started = io.clock.monotonicMs();
-    const rolled = await rollForward({ fs, cache, logGroups: state.logGroups, from: state.checkpoint });
+    const rolled = await rollForward({ fs, cache, logGroups: state.logGroups, from: recoverFrom });
     for (const warning of rolled.warnings) alert.warning(warning);
     if (crashRecovery) {
       alert.notice(
@@ -361,7 +406,7 @@ export class Storage {
         sequence: rolled.end.sequence,
         writeOffsetBytes: rolled.end.offsetBytes,
         lastTsn: Math.max(rolled.lastTsn, state.checkpoint.tsn - 1),
-        recoveredFrom: state.checkpoint,
+        recoveredFrom: recoverFrom,
       },
     );
     dbwr.setRedo(redo);
@@ -414,6 +459,7 @@ export class Storage {
       await checkpointer.full('after crash recovery log switch');
     }
     await control.update((current) => ({ ...current, cleanShutdown: false }));
+    storage.#startCheckpointTimer(options.checkpointIntervalMs ?? 3000, options.checkpointBlocksMax ?? 1024);
     alert.notice(`database ${state.dbName} opened at TSN ${redo.lastTsn}, log sequence ${redo.sequence}`);
     return storage;
   }
@@ -426,6 +472,71 @@ export class Storage {
       `database ${control.state.dbName} mounted from ${control.paths.length} control files: ${control.paths.join(', ')}`,
     );
     return control;
+  }
+
+  /**
+   * ALTER TABLESPACE ADD DATAFILE: creates the file, records it in the control file, and
+   * makes its space available. Returns the new file number.
+   */
+  async addDatafile(
+    tablespaceName: string,
+    spec: {
+      readonly path: string;
+      readonly sizeBlocks: number;
+      readonly autoextend?: { readonly nextBlocks: number; readonly maxBlocks: number };
+    },
+  ): Promise<number> {
+    this.#assertUsable();
+    const state = this.control.state;
+    const tablespace = state.tablespaces.find((ts) => ts.name === tablespaceName);
+    if (tablespace === undefined) throw new DbError('INVALID_PARAMETER', `tablespace ${tablespaceName} does not exist`);
+    if (state.datafiles.some((entry) => entry.path === spec.path)) {
+      throw new DbError('DATABASE_EXISTS', `'${spec.path}' is already a datafile of this database`);
+    }
+    const fileNumber = Math.max(...state.datafiles.map((entry) => entry.number)) + 1;
+    const tsn = this.redo.lastTsn + 1;
+    const datafile = await Datafile.create(this.io.fs, {
+      path: spec.path,
+      sizeBlocks: spec.sizeBlocks,
+      maxBlocks: spec.autoextend?.maxBlocks ?? spec.sizeBlocks,
+      header: {
+        dbId: state.dbId,
+        fileNumber,
+        tablespaceNumber: tablespace.number,
+        blockBytes: state.blockBytes,
+        creationTsn: tsn,
+        checkpointTsn: tsn,
+        checkpointMs: this.io.clock.nowMs(),
+        resetlogsTsn: state.incarnation.resetlogsTsn,
+      },
+    });
+    await this.io.fs.syncDirectory(parentOf(spec.path));
+    await this.control.update((current) => ({
+      ...current,
+      datafiles: [
+        ...current.datafiles,
+        {
+          number: fileNumber,
+          tablespaceNumber: tablespace.number,
+          path: spec.path,
+          sizeBlocks: spec.sizeBlocks,
+          autoextend: spec.autoextend ?? null,
+          creationTsn: tsn,
+          checkpointTsn: tsn,
+        },
+      ],
+    }));
+    (this.datafiles as Map<number, Datafile>).set(fileNumber, datafile);
+    await this.space.addFile({
+      datafile,
+      tablespaceName,
+      sizeBlocks: spec.sizeBlocks,
+      autoextend: spec.autoextend ?? null,
+    });
+    this.io.alert.notice(
+      `datafile ${fileNumber} ('${spec.path}') added to tablespace ${tablespaceName} with ${spec.sizeBlocks} blocks`,
+    );
+    return fileNumber;
   }
 
   /** Runs one mini-transaction, retrying after reads, log switches and extensions. Returns its result and TSN. */
@@ -462,6 +573,7 @@ export class Storage {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#checkpointTimer?.cancel();
     await this.redo.flush();
     await this.checkpointer.full('shutdown');
     await this.control.update((current) => ({ ...current, cleanShutdown: true }));
@@ -480,12 +592,33 @@ export class Storage {
   async abort(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#checkpointTimer?.cancel();
     this.#fatal ??= new DbError('INSTANCE_DOWN', 'the instance was aborted');
     await this.redo.close().catch(() => undefined);
     await this.dbwr.close().catch(() => undefined);
     for (const datafile of this.datafiles.values()) await datafile.close().catch(() => undefined);
     await this.control.close().catch(() => undefined);
     this.io.alert.notice('database aborted: no checkpoint; crash recovery runs at the next OPEN');
+  }
+
+  /** Incremental checkpoints on the injected clock, one at a time, until close. */
+  #startCheckpointTimer(intervalMs: number, blocksMax: number): void {
+    if (intervalMs <= 0) return;
+    const tick = (): void => {
+      this.#checkpointTimer = undefined;
+      if (this.#closed || this.#fatal !== undefined) return;
+      this.checkpointer
+        .incremental(blocksMax)
+        .catch((error: unknown) =>
+          this.io.alert.warning(
+            `incremental checkpoint failed: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        )
+        .finally(() => {
+          if (!this.#closed) this.#checkpointTimer = this.io.clock.setTimer(intervalMs, tick);
+        });
+    };
+    this.#checkpointTimer = this.io.clock.setTimer(intervalMs, tick);
   }
 
   #assertUsable(): void {

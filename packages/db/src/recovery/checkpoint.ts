@@ -90,7 +90,10 @@ export class Checkpointer {
       checkpointMs: wallMs,
       datafiles: full ? state.datafiles.map((file) => ({ ...file, checkpointTsn })) : state.datafiles,
       logGroups: state.logGroups.map((group) =>
-        group.state === 'ACTIVE' && group.nextTsn <= checkpointTsn && releasable(group.number, state)
+        // Released only if the recorded position is past the group: the position can lag
+        // the TSN (a checkpoint during a log switch maps to the old log), and recovery
+        // must be able to read from it.
+        group.state === 'ACTIVE' && group.sequence < position.sequence && releasable(group.number, state)
           ? { ...group, state: 'INACTIVE' as const }
           : group,
       ),
