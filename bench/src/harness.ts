@@ -10,6 +10,7 @@ import {
   MemoryAlertLog,
   Storage,
   type CreateStorageSpec,
+  Database,
 } from '@tandem/db';
 import { NodeFileSystem, SystemClock, type FileSystem } from '@tandem/testkit';
 
@@ -75,4 +76,23 @@ export function printTable(title: string, rows: readonly Record<string, string |
 export function round(value: number, digits = 0): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
+}
+
+/** A new database (storage, undo, catalog) in the scratch directory. */
+export async function createDatabase(
+  where: Scratch,
+  spec: Omit<CreateStorageSpec, 'directory'>,
+  bufferCacheBlocks = 16384,
+): Promise<Database> {
+  const clock = new SystemClock();
+  const directory = `${where.directory}/db`;
+  return Database.create(
+    { fs: where.fs, clock, alert: new MemoryAlertLog(clock) },
+    { ...spec, directory },
+    {
+      controlFilePaths: defaultControlFilePaths(directory),
+      doublewritePath: doublewritePathOf(directory),
+      bufferCacheBlocks,
+    },
+  );
 }
