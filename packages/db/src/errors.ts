@@ -12,6 +12,10 @@ export const TdbCode = {
   DATAFILE_HEADER_CORRUPT: { code: 'TDB-1005', sqlState: 'XX001' },
   TABLESPACE_FULL: { code: 'TDB-1006', sqlState: '53100' },
   DATAFILE_MISMATCH: { code: 'TDB-1007', sqlState: 'XX000' },
+  /** A path a new or renamed file would take already holds a file, or already belongs to the database. */
+  FILE_EXISTS: { code: 'TDB-1008', sqlState: '42710' },
+  /** A path named in a command is not a datafile or log member of the database. */
+  NO_SUCH_DATABASE_FILE: { code: 'TDB-1009', sqlState: '58P01' },
   // 2xxx: redo log
   REDO_RECORD_CORRUPT: { code: 'TDB-2001', sqlState: 'XX001' },
   REDO_MEMBER_LOST: { code: 'TDB-2002', sqlState: '58030' },
@@ -21,6 +25,10 @@ export const TdbCode = {
   REDO_LOG_HEADER_CORRUPT: { code: 'TDB-2006', sqlState: 'XX001' },
   REDO_LOG_CONFIG: { code: 'TDB-2007', sqlState: '55000' },
   REDO_NO_INACTIVE_GROUP: { code: 'TDB-2008', sqlState: '55000' },
+  /** A log group or member cannot be dropped or cleared now: LGWR writes it, or crash recovery needs it. */
+  REDO_LOG_IN_USE: { code: 'TDB-2009', sqlState: '55006' },
+  /** A file offered as a log member belongs to another group or another database. */
+  REDO_LOG_MISMATCH: { code: 'TDB-2010', sqlState: 'XX000' },
   // 3xxx: control files
   CONTROL_FILE_MISSING: { code: 'TDB-3001', sqlState: '58P01' },
   CONTROL_FILE_CORRUPT: { code: 'TDB-3002', sqlState: 'XX001' },

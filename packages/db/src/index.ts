@@ -36,7 +36,15 @@ export {
   type SegmentSpace,
 } from './txn/mini-transaction.js';
 export { CacheMiniTransaction } from './txn/cache-mini-transaction.js';
-export { BTree, scanAll, type KeyBound, type KeyRange, type ScanBatch, type BTreeEntry } from './access/btree.js';
+export {
+  BTree,
+  scanAll,
+  type KeyBound,
+  type KeyRange,
+  type ScanBatch,
+  type BTreeEntry,
+  type BTreeShape,
+} from './access/btree.js';
 export { Database, type CreateTableSpec, type CreateIndexSpec, type DatabaseOptions } from './instance/database.js';
 export {
   Instance,
@@ -49,3 +57,19 @@ export {
 export { Table, type Row, type RowRange } from './access/table.js';
 export type { TableDefinition, ColumnDefinition, IndexDefinition } from './access/catalog.js';
 export type { Transaction, TransactionState, RecoveryReport } from './txn/transactions.js';
+export {
+  addLogMember,
+  dropLogMember,
+  recreateLogMember,
+  addLogGroup,
+  dropLogGroup,
+  alterSystemSwitchLogfile,
+  alterSystemCheckpoint,
+} from './instance/log-admin.js';
+export {
+  renameDatafile,
+  renameLogMember,
+  setLogMode,
+  clearLogGroup,
+  verifyOnlineLogs,
+} from './instance/mount-admin.js';

@@ -6,8 +6,13 @@ export type LogMode = 'NOARCHIVELOG' | 'ARCHIVELOG';
 export type TablespaceKind = 'SYSTEM' | 'UNDO' | 'TEMP' | 'USER';
 /** CURRENT: being written. ACTIVE: needed for crash recovery. INACTIVE: reusable. UNUSED: never written. */
 export type LogGroupState = 'CURRENT' | 'ACTIVE' | 'INACTIVE' | 'UNUSED';
-/** INVALID: the member was lost or failed a write; it is skipped until it is recreated. */
-export type LogMemberStatus = 'VALID' | 'INVALID';
+/**
+ * VALID: holds its group's redo. INVALID: the member was lost or failed a write; it is
+ * skipped until it is recreated. STALE: added to a group that already held redo, so it lacks
+ * that redo: it is never read, and LGWR writes it from the next switch into its group on
+ * (which makes it VALID).
+ */
+export type LogMemberStatus = 'VALID' | 'INVALID' | 'STALE';
 
 export interface TablespaceEntry {
   readonly number: number;

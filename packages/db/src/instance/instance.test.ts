@@ -119,6 +119,28 @@ describe('instance: boot stages', () => {
     expect(await alertLog(disk)).toMatch(/\[error\] OPEN failed: TDB-4002/);
   });
 
+  it('fails boot when every member of the current log group is missing, and warns for a single missing member', async () => {
+    const { instance, disk } = await created();
+    await instance.shutdown('IMMEDIATE');
+    await disk.fs.unlink('/db/redo02b.log');
+    await instance.boot();
+    expect(await alertLog(disk)).toMatch(/\[warning\] .*redo02b\.log/);
+    await instance.shutdown('IMMEDIATE');
+
+    const current = await (async () => {
+      await instance.nomount();
+      await instance.mount();
+      const group = instance.controlFiles.state.logGroups.find((entry) => entry.state === 'CURRENT')!;
+      await instance.shutdown('IMMEDIATE');
+      return group;
+    })();
+    for (const member of current.members) await disk.fs.unlink(member.path).catch(() => undefined);
+    await instance.nomount();
+    const failure = await error(instance.open());
+    expect(isDbError(failure, 'REDO_LOG_MISSING'), String(failure)).toBe(true);
+    expect(instance.stage).toBe('NOMOUNT');
+  });
+
   it('recreates a missing TEMP file at boot', async () => {
     const { instance, disk } = await created();
     await instance.shutdown('IMMEDIATE');

@@ -14,6 +14,7 @@ import { DbError } from '../errors.js';
 import type { Table } from '../access/table.js';
 import type { Transaction } from '../txn/transactions.js';
 import { FileAlertLog, type AlertLog } from './alert-log.js';
+import { verifyOnlineLogs } from './mount-admin.js';
 import { Database, type CreateIndexSpec, type CreateTableSpec } from './database.js';
 import {
   defaultControlFilePaths,
@@ -206,9 +207,13 @@ export class Instance {
     if (this.#stage === 'NOMOUNT') await this.mount();
     this.#expectStage('MOUNT', 'open');
     try {
+      // Every online log group needs a member on disk (the seed: boot fails without them).
+      const logs = await verifyOnlineLogs(this.controlFiles, this.#io.fs);
+      for (const warning of logs.warnings) this.alert.warning(warning);
       this.#database = await Database.open(this.#storageIo, this.#openOptions, this.#control);
     } catch (error) {
-      // Storage.open closed the control files on failure: back to NOMOUNT, as a failed OPEN leaves Tibero.
+      // A failed OPEN leaves the instance in NOMOUNT, as in Tibero: the operator repairs, then mounts again.
+      await this.#control?.close().catch(() => undefined);
       this.#control = undefined;
       this.#stage = 'NOMOUNT';
       this.alert.error(`OPEN failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -342,126 +342,139 @@ export class Storage {
       },
       has: (fileNumber: number) => datafiles.has(fileNumber),
     };
-    const cache = new BufferCache({
-      capacityBlocks: options.bufferCacheBlocks ?? 4096,
-      blockBytes: state.blockBytes,
-      files,
-    });
-    // Until LGWR starts, every change in the cache comes from durable redo.
-    const replayed = { flushedTsn: Number.MAX_SAFE_INTEGER, flush: () => Promise.resolve() };
-    const dbwr = await DatabaseWriter.open({
-      fs,
-      cache,
-      files,
-      redo: replayed,
-      doublewritePath: options.doublewritePath,
-      blockBytes: state.blockBytes,
-    });
-
-    const crashRecovery = !state.cleanShutdown || staleFiles.length > 0;
-    let restoredBlocks: string[] = [];
-    if (staleFiles.length > 0) {
-      alert.notice(
-        `recovery: datafiles older than the control file are brought current from the online redo: ${staleFiles.join(', ')}`,
-      );
-    }
-    if (crashRecovery) {
-      alert.notice(
-        `crash recovery: ${state.cleanShutdown ? 'stale datafiles' : 'the database was not shut down cleanly'}; starting from TSN ${recoverFrom.tsn} (log sequence ${recoverFrom.sequence})`,
-      );
-      restoredBlocks = await restoreTornBlocks(fs, options.doublewritePath, files, state.blockBytes);
-      if (restoredBlocks.length > 0)
-        alert.warning(
-          `crash recovery: restored ${restoredBlocks.length} torn blocks from the doublewrite file: ${restoredBlocks.join(', ')}`,
-        );
-    }
-    const started = io.clock.monotonicMs();
-    const rolled = await rollForward({ fs, cache, logGroups: state.logGroups, from: recoverFrom });
-    for (const warning of rolled.warnings) alert.warning(warning);
-    if (crashRecovery) {
-      alert.notice(
-        `crash recovery: rolled forward ${rolled.records} redo records (${rolled.redoBytes} bytes, ${rolled.changesApplied} changes applied, ` +
-          `${rolled.changesSkipped} already on disk) to TSN ${rolled.lastTsn} in ${Math.round(io.clock.monotonicMs() - started)} ms`,
-      );
-    }
-
-    // LGWR's callbacks reach parts that are built after it.
-    const late: { storage?: Storage; checkpointer?: Checkpointer } = {};
-    const redo = await LogWriter.start(
-      {
+    // From here on, a failure closes everything opened so far.
+    let dbwr: DatabaseWriter | undefined;
+    let redo: LogWriter | undefined;
+    try {
+      const cache = new BufferCache({
+        capacityBlocks: options.bufferCacheBlocks ?? 4096,
+        blockBytes: state.blockBytes,
+        files,
+      });
+      // Until LGWR starts, every change in the cache comes from durable redo.
+      const replayed = { flushedTsn: Number.MAX_SAFE_INTEGER, flush: () => Promise.resolve() };
+      dbwr = await DatabaseWriter.open({
         fs,
+        cache,
+        files,
+        redo: replayed,
+        doublewritePath: options.doublewritePath,
+        blockBytes: state.blockBytes,
+      });
+
+      const crashRecovery = !state.cleanShutdown || staleFiles.length > 0;
+      let restoredBlocks: string[] = [];
+      if (staleFiles.length > 0) {
+        alert.notice(
+          `recovery: datafiles older than the control file are brought current from the online redo: ${staleFiles.join(', ')}`,
+        );
+      }
+      if (crashRecovery) {
+        alert.notice(
+          `crash recovery: ${state.cleanShutdown ? 'stale datafiles' : 'the database was not shut down cleanly'}; starting from TSN ${recoverFrom.tsn} (log sequence ${recoverFrom.sequence})`,
+        );
+        restoredBlocks = await restoreTornBlocks(fs, options.doublewritePath, files, state.blockBytes);
+        if (restoredBlocks.length > 0)
+          alert.warning(
+            `crash recovery: restored ${restoredBlocks.length} torn blocks from the doublewrite file: ${restoredBlocks.join(', ')}`,
+          );
+      }
+      const started = io.clock.monotonicMs();
+      const rolled = await rollForward({ fs, cache, logGroups: state.logGroups, from: recoverFrom });
+      for (const warning of rolled.warnings) alert.warning(warning);
+      if (crashRecovery) {
+        alert.notice(
+          `crash recovery: rolled forward ${rolled.records} redo records (${rolled.redoBytes} bytes, ${rolled.changesApplied} changes applied, ` +
+            `${rolled.changesSkipped} already on disk) to TSN ${rolled.lastTsn} in ${Math.round(io.clock.monotonicMs() - started)} ms`,
+        );
+      }
+
+      // LGWR's callbacks reach parts that are built after it.
+      const late: { storage?: Storage; checkpointer?: Checkpointer } = {};
+      redo = await LogWriter.start(
+        {
+          fs,
+          clock: io.clock,
+          alert,
+          control,
+          makeReusable: async (groupNumber) => {
+            assert(late.checkpointer !== undefined, 'log switch before the checkpointer exists');
+            await late.checkpointer.coverGroup(groupNumber);
+          },
+          onFatal: (error) => {
+            if (late.storage !== undefined) late.storage.#fatal = error;
+          },
+        },
+        {
+          groupNumber: rolled.end.groupNumber,
+          sequence: rolled.end.sequence,
+          writeOffsetBytes: rolled.end.offsetBytes,
+          lastTsn: Math.max(rolled.lastTsn, state.checkpoint.tsn - 1),
+          recoveredFrom: recoverFrom,
+        },
+      );
+      dbwr.setRedo(redo);
+      const checkpointer = new Checkpointer({
+        cache,
+        dbwr,
+        redo,
+        control,
+        datafiles: () => datafiles.values(),
         clock: io.clock,
         alert,
-        control,
-        makeReusable: async (groupNumber) => {
-          assert(late.checkpointer !== undefined, 'log switch before the checkpointer exists');
-          await late.checkpointer.coverGroup(groupNumber);
-        },
-        onFatal: (error) => {
-          if (late.storage !== undefined) late.storage.#fatal = error;
-        },
-      },
-      {
-        groupNumber: rolled.end.groupNumber,
-        sequence: rolled.end.sequence,
-        writeOffsetBytes: rolled.end.offsetBytes,
-        lastTsn: Math.max(rolled.lastTsn, state.checkpoint.tsn - 1),
-        recoveredFrom: recoverFrom,
-      },
-    );
-    dbwr.setRedo(redo);
-    const checkpointer = new Checkpointer({
-      cache,
-      dbwr,
-      redo,
-      control,
-      datafiles: () => datafiles.values(),
-      clock: io.clock,
-      alert,
-    });
-    const space = new SpaceManager(cache, {
-      extendDatafile: async (fileNumber, sizeBlocks) => {
-        await control.update((current) => ({
-          ...current,
-          datafiles: current.datafiles.map((entry) => (entry.number === fileNumber ? { ...entry, sizeBlocks } : entry)),
-        }));
-        await files.datafile(fileNumber).extend(sizeBlocks);
-        alert.notice(`datafile ${fileNumber} extended to ${sizeBlocks} blocks`);
-      },
-    });
-    for (const entry of state.datafiles) {
-      const tablespace = state.tablespaces.find((ts) => ts.number === entry.tablespaceNumber);
-      await space.addFile({
-        datafile: files.datafile(entry.number),
-        tablespaceName: tablespace?.name ?? '?',
-        sizeBlocks: entry.sizeBlocks,
-        autoextend: entry.autoextend,
       });
-    }
-    late.checkpointer = checkpointer;
-    const storage = new Storage({
-      io,
-      control,
-      cache,
-      dbwr,
-      redo,
-      space,
-      checkpointer,
-      datafiles,
-      recovery: { ...rolled, crashRecovery, restoredBlocks },
-    });
+      const space = new SpaceManager(cache, {
+        extendDatafile: async (fileNumber, sizeBlocks) => {
+          await control.update((current) => ({
+            ...current,
+            datafiles: current.datafiles.map((entry) =>
+              entry.number === fileNumber ? { ...entry, sizeBlocks } : entry,
+            ),
+          }));
+          await files.datafile(fileNumber).extend(sizeBlocks);
+          alert.notice(`datafile ${fileNumber} extended to ${sizeBlocks} blocks`);
+        },
+      });
+      for (const entry of state.datafiles) {
+        const tablespace = state.tablespaces.find((ts) => ts.number === entry.tablespaceNumber);
+        await space.addFile({
+          datafile: files.datafile(entry.number),
+          tablespaceName: tablespace?.name ?? '?',
+          sizeBlocks: entry.sizeBlocks,
+          autoextend: entry.autoextend,
+        });
+      }
+      late.checkpointer = checkpointer;
+      const storage = new Storage({
+        io,
+        control,
+        cache,
+        dbwr,
+        redo,
+        space,
+        checkpointer,
+        datafiles,
+        recovery: { ...rolled, crashRecovery, restoredBlocks },
+      });
+      late.storage = storage;
 
-    if (crashRecovery) {
-      // Make the recovered state durable, then start a fresh log sequence, so that members
-      // that differed in the unacknowledged tail of the old one are never read again.
-      await checkpointer.full('end of crash recovery');
-      await redo.switchLogfile();
-      await checkpointer.full('after crash recovery log switch');
+      if (crashRecovery) {
+        // Make the recovered state durable, then start a fresh log sequence, so that members
+        // that differed in the unacknowledged tail of the old one are never read again.
+        await checkpointer.full('end of crash recovery');
+        await redo.switchLogfile();
+        await checkpointer.full('after crash recovery log switch');
+      }
+      await control.update((current) => ({ ...current, cleanShutdown: false }));
+      storage.#startCheckpointTimer(options.checkpointIntervalMs ?? 3000, options.checkpointBlocksMax ?? 1024);
+      alert.notice(`database ${state.dbName} opened at TSN ${redo.lastTsn}, log sequence ${redo.sequence}`);
+      return storage;
+    } catch (error) {
+      await redo?.close().catch(() => undefined);
+      await dbwr?.close().catch(() => undefined);
+      await closeAll();
+      throw error;
     }
-    await control.update((current) => ({ ...current, cleanShutdown: false }));
-    storage.#startCheckpointTimer(options.checkpointIntervalMs ?? 3000, options.checkpointBlocksMax ?? 1024);
-    alert.notice(`database ${state.dbName} opened at TSN ${redo.lastTsn}, log sequence ${redo.sequence}`);
-    return storage;
   }
 
   /** MOUNT: opens and cross-checks the control files. */

@@ -13,7 +13,7 @@ import { isFileSystemError } from '@tandem/testkit';
 import { assert } from '../assert.js';
 import { DbError, isDbError } from '../errors.js';
 import type { ControlFiles } from '../control/control-file.js';
-import type { LogGroupEntry, RedoPosition } from '../control/control-state.js';
+import type { LogGroupEntry, LogMemberStatus, RedoPosition } from '../control/control-state.js';
 import type { AlertLog } from '../instance/alert-log.js';
 import type { Clock, FileSystem } from '@tandem/testkit';
 import { encodeLogFileHeader, LOG_FILE_HEADER_BYTES } from './log-file.js';
@@ -101,6 +101,12 @@ export class LogWriter {
   #switchWanted = false;
   #running = false;
   #failure: DbError | undefined;
+  /**
+   * Log switches and log administration (adding or dropping members and groups) run one at a
+   * time: a switch reads the next group's members, opens them, then records the switch, and
+   * a change to the groups in between would be overwritten or leave no CURRENT group.
+   */
+  #groupsChain: Promise<unknown> = Promise.resolve();
   /** Where recent write rounds began, to map a TSN to a redo position for checkpoints. */
   #segments: Segment[] = [];
   #statistics: LogWriterStatistics = { writeRounds: 0, recordsWritten: 0, bytesWritten: 0, switches: 0 };
@@ -134,7 +140,9 @@ export class LogWriter {
       group.sequence === start.sequence,
       () => `group ${group.number} holds sequence ${group.sequence}, not ${start.sequence}`,
     );
-    const members = await openMembers(host, group, () => Promise.resolve());
+    // A STALE member of the CURRENT group lacks the redo already written to it: writing
+    // only the tail would leave a hole, so it waits for the next switch into the group.
+    const members = await openMembers(host, group, ['VALID'], () => Promise.resolve());
     if (members.length === 0) {
       throw new DbError(
         'REDO_GROUP_LOST',
@@ -252,6 +260,29 @@ export class LogWriter {
   }
 
   /**
+   * Runs `work`, a change to the log groups (in the control file and on disk), while no log
+   * switch runs; a switch wanted meanwhile waits for it to finish. Refused with TDB-4003
+   * once the writer has failed or closed: the instance is down.
+   */
+  administer<Result>(work: () => Promise<Result>): Promise<Result> {
+    return this.#exclusive(() => {
+      const failure = this.#failure;
+      if (failure !== undefined) {
+        throw failure.codeName === 'INSTANCE_DOWN'
+          ? failure
+          : new DbError('INSTANCE_DOWN', `the instance is down: ${failure.message}`);
+      }
+      return work();
+    });
+  }
+
+  #exclusive<Result>(work: () => Promise<Result>): Promise<Result> {
+    const run = this.#groupsChain.then(work);
+    this.#groupsChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
    * A redo position at or before the record with `tsn`, for a checkpoint: recovery that
    * starts there meets every record from `tsn` on.
    */
@@ -293,12 +324,16 @@ export class LogWriter {
   async #run(): Promise<void> {
     try {
       for (;;) {
-        if (this.#buffer.length > 0) {
+        // Write only what someone needs now: a commit or DBWR waiting, a full buffer, or a
+        // switch. Records nobody waits for (cleanup after a commit) ride along with the
+        // next needed round instead of costing a sync of their own.
+        const needed = this.#waiters.length > 0 || this.#switchWanted || this.#bufferBytes >= this.#bufferBytesMax;
+        if (this.#buffer.length > 0 && needed) {
           await this.#writeBuffered();
           continue;
         }
         if (this.#switchWanted) {
-          await this.#switch();
+          await this.#exclusive(() => this.#switch());
           continue;
         }
         if (this.#waiters.length === 0) break;
@@ -420,7 +455,8 @@ export class LogWriter {
       createdMs: this.#host.clock.nowMs(),
       sizeBytes: next.sizeBytes,
     });
-    const members = await openMembers(this.#host, next, async (member) => {
+    // STALE members (added since the group last held redo) get this sequence from its start.
+    const members = await openMembers(this.#host, next, ['VALID', 'STALE'], async (member) => {
       await member.handle.write(header, 0);
       await member.handle.datasync();
     });
@@ -433,7 +469,9 @@ export class LogWriter {
     }
 
     const previous = { number: this.#groupNumber, endBytes: this.#writtenEndBytes, nextTsn: firstTsn };
-    const lost = next.members.filter((m) => m.status === 'VALID' && !members.some((open) => open.path === m.path));
+    const isOpen = (path: string): boolean => members.some((open) => open.path === path);
+    const lost = next.members.filter((m) => m.status !== 'INVALID' && !isOpen(m.path));
+    const promoted = next.members.filter((m) => m.status === 'STALE' && isOpen(m.path));
     await this.#host.control.update((state) => ({
       ...state,
       logGroups: state.logGroups.map((group) => {
@@ -448,9 +486,11 @@ export class LogWriter {
             firstTsn,
             endBytes: 0,
             nextTsn: 0,
-            members: group.members.map((m) =>
-              lost.some((l) => l.path === m.path) ? { ...m, status: 'INVALID' as const } : m,
-            ),
+            members: group.members.map((m) => {
+              if (lost.some((l) => l.path === m.path)) return { ...m, status: 'INVALID' as const };
+              if (promoted.some((p) => p.path === m.path)) return { ...m, status: 'VALID' as const };
+              return m;
+            }),
           };
         }
         return group;
@@ -468,6 +508,11 @@ export class LogWriter {
     this.#switchWanted = false;
     this.#statistics.switches++;
     await Promise.allSettled(oldMembers.map((member) => member.handle.close()));
+    for (const member of promoted) {
+      this.#host.alert.notice(
+        `log member '${member.path}' of group ${next.number} is VALID from sequence ${sequence} on`,
+      );
+    }
     this.#host.alert.notice(
       `log switch: sequence ${sequence - 1} (group ${previous.number}) -> sequence ${sequence} (group ${next.number}), first TSN ${firstTsn}`,
     );
@@ -498,18 +543,19 @@ export class LogWriter {
 }
 
 /**
- * Opens the VALID members of `group` for writing and runs `prepare` on each. A member that
- * is missing or fails is reported to the alert log and left out, as Tibero does: the group
- * carries on with its other members.
+ * Opens the members of `group` whose status is one of `statuses` for writing and runs
+ * `prepare` on each. A member that is missing or fails is reported to the alert log and left
+ * out, as Tibero does: the group carries on with its other members.
  */
 async function openMembers(
   host: LogWriterHost,
   group: LogGroupEntry,
+  statuses: readonly LogMemberStatus[],
   prepare: (member: OpenMember) => Promise<void>,
 ): Promise<OpenMember[]> {
   const opened: OpenMember[] = [];
   for (const entry of group.members) {
-    if (entry.status !== 'VALID') continue;
+    if (!statuses.includes(entry.status)) continue;
     let handle: FileHandle | undefined;
     try {
       handle = await host.fs.open(entry.path);
