@@ -571,7 +571,7 @@ export class Storage {
         try {
           return operation(mtr);
         } catch (error) {
-          mtr.abandon();
+          if (!mtr.abandon()) this.#failAfterChange(error);
           throw error;
         }
       },
@@ -579,7 +579,43 @@ export class Storage {
         tsn = mtr.commit(flags, txnId);
       },
     );
+    this.#writeBehind();
     return { result, tsn };
+  }
+
+  /**
+   * An operation failed after it changed blocks: a bug (operations validate before their
+   * first change). The changes are in the cache without redo, so nothing more may be
+   * written: the instance goes down, and the next OPEN recovers from the redo.
+   */
+  #failAfterChange(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#fatal ??= new DbError(
+      'INSTANCE_DOWN',
+      `an operation failed after changing blocks, so the instance went down: ${message}`,
+    );
+    this.io.alert.error(`TDB-4003: ${this.#fatal.message}`);
+    this.#checkpointTimer?.cancel();
+  }
+
+  #writingBehind = false;
+
+  /** Keeps at most half the cache dirty, so that reads always find a clean frame to reuse. */
+  #writeBehind(): void {
+    if (
+      this.#writingBehind ||
+      this.#closed ||
+      this.#fatal !== undefined ||
+      this.cache.dirtyCount * 2 <= this.cache.capacityBlocks
+    )
+      return;
+    this.#writingBehind = true;
+    void this.dbwr
+      .writeDirty({ maxBlocks: Math.max(16, Math.floor(this.cache.capacityBlocks / 8)) })
+      .catch((error: unknown) =>
+        this.io.alert.warning(`DBWR write-behind failed: ${error instanceof Error ? error.message : String(error)}`),
+      )
+      .finally(() => (this.#writingBehind = false));
   }
 
   /** Clean shutdown: every change written, a full checkpoint, and the clean flag set. */

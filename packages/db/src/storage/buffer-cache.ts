@@ -240,11 +240,6 @@ export class BufferCache {
   }
 
   /** A buffer for a new frame: unused capacity, or a clean frame evicted by the clock hand. */
-  #takeCleanBufferSync(): Uint8Array | undefined {
-    if (this.#frames.size + this.#loading.size < this.capacityBlocks) return new Uint8Array(this.blockBytes);
-    return this.#evictOne();
-  }
-
   /** Evicts one clean, unpinned frame chosen by the clock hand; undefined if there is none. */
   #evictOne(): Uint8Array | undefined {
     const count = this.#clock.length;
@@ -271,7 +266,10 @@ export class BufferCache {
 
   async #freeBuffer(): Promise<Uint8Array> {
     for (;;) {
-      const bytes = this.#spare.pop() ?? this.#takeCleanBufferSync();
+      // A read never takes the cache over capacity: that would make the next trim() evict
+      // the block it just read, and the mtr waiting for it would read it again, forever.
+      const underCapacity = this.#frames.size + this.#loading.size < this.capacityBlocks;
+      const bytes = underCapacity ? (this.#spare.pop() ?? new Uint8Array(this.blockBytes)) : this.#evictOne();
       if (bytes !== undefined) return bytes;
       assert(this.#cleaner !== undefined, 'the buffer cache is full of dirty blocks and has no writer to clean it');
       if (this.#dirty.size === 0) throw this.#tooSmall();

@@ -11,6 +11,9 @@ import { bitsPerBitmapBlock, DATAFILE_HEADER_COPIES, type Datafile } from './dat
 import type { AutoextendPolicy } from '../control/control-state.js';
 import { RetryAfter, type MiniTransaction, type SegmentSpace } from '../txn/mini-transaction.js';
 
+/** Blocks one mini-transaction may allocate (a split cascading to a new root needs a few). */
+export const ALLOCATIONS_PER_MTR_MAX = 8;
+
 export interface ManagedFile {
   readonly datafile: Datafile;
   readonly tablespaceName: string;
@@ -29,6 +32,8 @@ export class SpaceManager {
   readonly #files = new Map<number, ManagedFile>();
   readonly #hints = new Map<number, number>();
   readonly #extending = new Map<number, Promise<void>>();
+  /** Free data blocks per file, kept as bits change (counted from the bitmap at open). */
+  readonly #freeBlocks = new Map<number, number>();
 
   constructor(cache: BufferCache, host: SpaceManagerHost) {
     this.#cache = cache;
@@ -42,6 +47,10 @@ export class SpaceManager {
   async addFile(file: ManagedFile): Promise<void> {
     await this.#pinBitmaps(file, 0, file.sizeBlocks);
     this.#files.set(file.datafile.fileNumber, file);
+    let free = 0;
+    for (let block = file.datafile.firstDataBlock; block < file.sizeBlocks; block++)
+      if (!this.#isSet(file, block)) free++;
+    this.#freeBlocks.set(file.datafile.fileNumber, free);
     this.#hints.set(file.datafile.fileNumber, file.datafile.firstDataBlock);
   }
 
@@ -84,23 +93,28 @@ export class SpaceManager {
 
   allocate(mtr: MiniTransaction, fileNumber: number, _objectNumber: number): BlockAddress {
     const file = this.file(fileNumber);
-    const start = this.#hints.get(fileNumber) ?? file.datafile.firstDataBlock;
-    const found = this.#findFree(file, start) ?? this.#findFree(file, file.datafile.firstDataBlock);
-    if (found === undefined) {
+    const free = this.#freeBlocks.get(fileNumber) ?? 0;
+    if (!mtr.changed && free < ALLOCATIONS_PER_MTR_MAX) {
+      // The first allocation of an mtr makes room for every later one: an extension must
+      // happen before the mtr changes anything, and a split may need several blocks.
       const policy = file.autoextend;
       if (policy !== null && file.sizeBlocks < policy.maxBlocks) {
-        assert(!mtr.changed, 'a datafile extension must be requested before the mtr changes anything');
         throw new RetryAfter(`extend datafile ${fileNumber}`, this.#extend(file, policy));
       }
       throw new DbError(
         'TABLESPACE_FULL',
-        `tablespace ${file.tablespaceName} is full: datafile ${fileNumber} ('${file.datafile.path}') has no free block ` +
-          `of ${file.sizeBlocks}${policy === null ? ' and AUTOEXTEND is off' : ` and has reached its maximum of ${policy.maxBlocks} blocks`}`,
+        `tablespace ${file.tablespaceName} is full: datafile ${fileNumber} ('${file.datafile.path}') has ${free} free blocks ` +
+          `of ${file.sizeBlocks}, fewer than the ${ALLOCATIONS_PER_MTR_MAX} an operation may need` +
+          `${policy === null ? ', and AUTOEXTEND is off' : `, and it has reached its maximum of ${policy.maxBlocks} blocks`}`,
       );
     }
+    const start = this.#hints.get(fileNumber) ?? file.datafile.firstDataBlock;
+    const found = this.#findFree(file, start) ?? this.#findFree(file, file.datafile.firstDataBlock);
+    assert(found !== undefined, () => `datafile ${fileNumber} counted ${free} free blocks but has none`);
     const address = { fileNumber, blockNumber: found };
     this.#cache.prepareNew(address);
     this.#setBit(mtr, file, found, true);
+    this.#freeBlocks.set(fileNumber, free - 1);
     this.#hints.set(fileNumber, found + 1);
     return address;
   }
@@ -116,6 +130,7 @@ export class SpaceManager {
       () => `double free of block ${address.fileNumber}:${address.blockNumber}`,
     );
     this.#setBit(mtr, file, address.blockNumber, false);
+    this.#freeBlocks.set(address.fileNumber, (this.#freeBlocks.get(address.fileNumber) ?? 0) + 1);
     const hint = this.#hints.get(address.fileNumber)!;
     if (address.blockNumber < hint) this.#hints.set(address.fileNumber, address.blockNumber);
   }
@@ -164,7 +179,9 @@ export class SpaceManager {
       .extendDatafile(fileNumber, sizeBlocks)
       .then(async () => {
         await this.#pinBitmaps(file, file.sizeBlocks, sizeBlocks);
+        const added = Math.max(0, sizeBlocks - file.sizeBlocks);
         file.sizeBlocks = Math.max(file.sizeBlocks, sizeBlocks);
+        this.#freeBlocks.set(fileNumber, (this.#freeBlocks.get(fileNumber) ?? 0) + added);
       })
       .finally(() => this.#extending.delete(fileNumber));
     this.#extending.set(fileNumber, extension);

@@ -118,9 +118,13 @@ export class CacheMiniTransaction implements MiniTransaction {
     return tsn;
   }
 
-  /** Ends an mtr that threw before changing anything. */
-  abandon(): void {
-    assert(!this.changed || this.#done, 'an mtr that changed blocks must commit: its changes are already applied');
+  /**
+   * Ends an mtr whose operation threw. Returns false if it had already changed blocks:
+   * those changes are in the cache without redo, and the instance must go down.
+   */
+  abandon(): boolean {
+    const clean = !this.changed || this.#done;
     this.#done = true;
+    return clean;
   }
 }
