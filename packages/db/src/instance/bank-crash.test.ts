@@ -4,7 +4,14 @@
 // unsynced write; the database is reopened and must hold every acknowledged transfer, no
 // effect of a transfer that was rolled back, an unchanged total, and indexes that agree
 // with their tables.
-import { ManualClock, SeededRandom, SimulatedFileSystem, seedFromEnvironment, type Random } from '@tandem/testkit';
+import {
+  FileSystemError,
+  ManualClock,
+  SeededRandom,
+  SimulatedFileSystem,
+  seedFromEnvironment,
+  type Random,
+} from '@tandem/testkit';
 import { describe, expect, it } from 'vitest';
 import { DbError, isDbError } from '../errors.js';
 import { runWithRetry, type BlockSource } from '../txn/mini-transaction.js';
@@ -110,6 +117,8 @@ async function transfers(db: Database, random: Random, ledger: Ledger, perSessio
           await db.rollback(txn).catch(() => undefined);
           continue;
         }
+        // Anything but the crash and its fallout is a bug.
+        if (!(error instanceof FileSystemError || error instanceof DbError)) throw error;
         // The disk froze: the machine is going down, and with it every waiting session.
         db.transactions.abortAll(new DbError('INSTANCE_DOWN', `simulated crash: ${String(error)}`));
         return;

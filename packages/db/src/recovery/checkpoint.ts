@@ -1,8 +1,8 @@
 // Checkpoints: DBWR writes dirty blocks oldest first, then the checkpoint position (the
-// redo crash recovery would start from) moves to the oldest change still only in memory.
-// Incremental checkpoints run often and record only the position; a full checkpoint (at a
-// clean shutdown, on ALTER SYSTEM CHECKPOINT, after recovery) also stamps every datafile
-// header. Online log groups whose redo is all before the checkpoint become INACTIVE.
+// redo crash recovery would start from) moves to the oldest change still only in memory,
+// in every datafile header and in the control file. Incremental checkpoints write the
+// oldest blocks; a full checkpoint (at a clean shutdown, on ALTER SYSTEM CHECKPOINT, after
+// recovery) writes them all. Online log groups whose redo is all before it become INACTIVE.
 import type { Clock } from '@tandem/testkit';
 import type { ControlFiles } from '../control/control-file.js';
 import type { ControlFileState } from '../control/control-state.js';
@@ -42,7 +42,7 @@ export class Checkpointer {
   incremental(maxBlocks: number): Promise<void> {
     return this.#serialize(async () => {
       await this.#options.dbwr.writeDirty({ maxBlocks });
-      await this.#record(false);
+      await this.#record();
     });
   }
 
@@ -51,7 +51,7 @@ export class Checkpointer {
     return this.#serialize(async () => {
       const started = this.#options.clock.monotonicMs();
       const written = await this.#options.dbwr.writeDirty();
-      await this.#record(true);
+      await this.#record();
       this.#options.alert.notice(
         `checkpoint (${reason}): wrote ${written} blocks in ${Math.round(this.#options.clock.monotonicMs() - started)} ms, checkpoint TSN ${this.#lastRecordedTsn}`,
       );
@@ -64,7 +64,7 @@ export class Checkpointer {
       const group = this.#options.control.state.logGroups.find((entry) => entry.number === groupNumber);
       if (group === undefined || group.state !== 'ACTIVE') return;
       await this.#options.dbwr.writeDirty({ upToTsn: group.nextTsn - 1 });
-      await this.#record(false);
+      await this.#record();
     });
   }
 
@@ -74,21 +74,26 @@ export class Checkpointer {
     return run;
   }
 
-  async #record(full: boolean): Promise<void> {
+  async #record(): Promise<void> {
     const { cache, redo, control, clock } = this.#options;
     const checkpointTsn = cache.oldestDirtyTsn() ?? redo.lastTsn + 1;
     const position = redo.positionOf(checkpointTsn);
     const wallMs = clock.nowMs();
-    if (full) {
-      // Headers first: the control file never claims more than the files hold.
-      for (const datafile of this.#options.datafiles()) await datafile.writeCheckpoint(checkpointTsn, wallMs);
+    // Every checkpoint stamps the datafile headers (a small write and sync per file), so a
+    // copy of a datafile taken at any moment names a recent checkpoint and needs little
+    // redo. Headers first: the control file never claims more than the files hold.
+    for (const datafile of this.#options.datafiles()) {
+      if (datafile.header.checkpointTsn < checkpointTsn) await datafile.writeCheckpoint(checkpointTsn, wallMs);
     }
     const releasable = this.#options.groupReleasable ?? (() => true);
     await control.update((state) => ({
       ...state,
       checkpoint: { sequence: position.sequence, offsetBytes: position.offsetBytes, tsn: checkpointTsn },
       checkpointMs: wallMs,
-      datafiles: full ? state.datafiles.map((file) => ({ ...file, checkpointTsn })) : state.datafiles,
+      datafiles: state.datafiles.map((file) => ({
+        ...file,
+        checkpointTsn: Math.max(file.checkpointTsn, checkpointTsn),
+      })),
       logGroups: state.logGroups.map((group) =>
         // Released only if the recorded position is past the group: the position can lag
         // the TSN (a checkpoint during a log switch maps to the old log), and recovery
