@@ -30,6 +30,7 @@ export async function createAndOpen(
   where: Scratch,
   spec: Omit<CreateStorageSpec, 'directory'>,
   bufferCacheBlocks = 16384,
+  checkpointIntervalMs = 3000,
 ): Promise<{ storage: Storage; reopen: () => Promise<Storage>; alert: MemoryAlertLog }> {
   const clock = new SystemClock();
   const alert = new MemoryAlertLog(clock);
@@ -40,6 +41,7 @@ export async function createAndOpen(
     controlFilePaths: defaultControlFilePaths(directory),
     doublewritePath: doublewritePathOf(directory),
     bufferCacheBlocks,
+    checkpointIntervalMs,
   };
   return { storage: await Storage.open(io, options), reopen: () => Storage.open(io, options), alert };
 }

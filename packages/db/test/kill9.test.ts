@@ -2,7 +2,7 @@
 // is killed with SIGKILL at a random moment, several times over the same database. After
 // each kill the database is opened in this process and must hold every transfer the child
 // acknowledged, no transfer it rolled back, the initial total, and consistent indexes.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +76,11 @@ beforeAll(async () => {
   await db.close();
 }, 120_000);
 
+/** Children still running (a failed or timed-out test must not leave one behind). */
+const running = new Set<ChildProcess>();
+
 afterAll(async () => {
+  for (const proc of running) proc.kill('SIGKILL');
   if (directory !== '') await rm(directory, { recursive: true, force: true });
 });
 
@@ -91,6 +95,7 @@ function runAndKill(
       cwd: repositoryRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    running.add(proc);
     const acknowledged: bigint[] = [];
     const rolledBack: bigint[] = [];
     let stderr = '';
@@ -113,7 +118,10 @@ function runAndKill(
     });
     proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     proc.on('error', reject);
-    proc.on('exit', () => resolve({ acknowledged, rolledBack, stderr, killed }));
+    proc.on('exit', () => {
+      running.delete(proc);
+      resolve({ acknowledged, rolledBack, stderr, killed });
+    });
   });
 }
 

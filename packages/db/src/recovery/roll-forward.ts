@@ -8,7 +8,7 @@ import { assert } from '../assert.js';
 import { DbError } from '../errors.js';
 import type { LogGroupEntry, RedoPosition } from '../control/control-state.js';
 import { applyBlockOp } from '../storage/block-ops.js';
-import { blockKey, blockTsn } from '../storage/block.js';
+import { blockTsn } from '../storage/block.js';
 import type { BufferCache } from '../storage/buffer-cache.js';
 import { scanLogGroup, type LogScanEntry } from '../redo/log-file.js';
 import type { RedoRecord } from '../redo/redo-record.js';
@@ -74,21 +74,36 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
   // slice's blocks stay pinned while it is applied.
   const blocksPerSliceMax = Math.max(8, Math.floor(cache.capacityBlocks / 4));
 
+  type Frame = Awaited<ReturnType<BufferCache['load']>>;
   const applySlice = async (entries: readonly LogScanEntry[]): Promise<void> => {
-    const wanted = new Map<number, { fileNumber: number; blockNumber: number }>();
+    // First pass: number the distinct blocks (small-integer keys per file), and note each
+    // change's block number in order, so the apply pass reads frames from an array.
+    const slotsByFile = new Map<number, Map<number, number>>();
+    const addresses: { fileNumber: number; blockNumber: number }[] = [];
+    const changeSlots: number[] = [];
     for (const entry of entries) {
       if (entry.record.tsn < from.tsn) continue;
       for (const change of entry.record.changes) {
-        if (includeFile(change.fileNumber)) wanted.set(blockKey(change.fileNumber, change.blockNumber), change);
+        if (!includeFile(change.fileNumber)) continue;
+        let slots = slotsByFile.get(change.fileNumber);
+        if (slots === undefined) slotsByFile.set(change.fileNumber, (slots = new Map()));
+        let slot = slots.get(change.blockNumber);
+        if (slot === undefined) {
+          slot = addresses.length;
+          slots.set(change.blockNumber, slot);
+          addresses.push(change);
+        }
+        changeSlots.push(slot);
       }
     }
-    const frames = new Map<number, Awaited<ReturnType<BufferCache['load']>>>();
+    const frames: Frame[] = [];
     try {
-      for (const [key, address] of wanted) {
+      for (const address of addresses) {
         const frame = await cache.load(address);
         cache.pin(frame);
-        frames.set(key, frame);
+        frames.push(frame);
       }
+      let next = 0;
       for (const entry of entries) {
         const { record } = entry;
         redoBytes += entry.totalBytes;
@@ -104,16 +119,16 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
         for (let c = 0; c < changes.length; c++) {
           const change = changes[c];
           if (!includeFile(change.fileNumber)) continue;
-          const key = blockKey(change.fileNumber, change.blockNumber);
-          const frame = frames.get(key)!;
+          const slot = changeSlots[next++];
+          const frame = frames[slot];
           let apply: boolean;
           if (changes.length === 1) {
             apply = blockTsn(frame.bytes) < record.tsn;
           } else {
             needed ??= new Map();
-            const decided = needed.get(key);
+            const decided = needed.get(slot);
             apply = decided ?? blockTsn(frame.bytes) < record.tsn;
-            if (decided === undefined) needed.set(key, apply);
+            if (decided === undefined) needed.set(slot, apply);
           }
           if (!apply) {
             changesSkipped++;
@@ -125,21 +140,22 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
         }
       }
     } finally {
-      for (const frame of frames.values()) cache.unpin(frame);
+      for (const frame of frames) cache.unpin(frame);
     }
   };
 
   const applyBatch = async (entries: readonly LogScanEntry[]): Promise<void> => {
+    // Slice by the number of changes, an upper bound on the distinct blocks a slice pins.
     let sliceStart = 0;
-    let blocks = new Set<number>();
+    let changes = 0;
     for (let i = 0; i < entries.length; i++) {
-      const { changes } = entries[i].record;
-      if (blocks.size + changes.length > blocksPerSliceMax && i > sliceStart) {
+      const count = entries[i].record.changes.length;
+      if (changes + count > blocksPerSliceMax && i > sliceStart) {
         await applySlice(entries.slice(sliceStart, i));
         sliceStart = i;
-        blocks = new Set();
+        changes = 0;
       }
-      for (const change of changes) blocks.add(blockKey(change.fileNumber, change.blockNumber));
+      changes += count;
     }
     await applySlice(sliceStart === 0 ? entries : entries.slice(sliceStart));
   };
