@@ -86,7 +86,7 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
       for (const change of entry.record.changes) {
         if (!includeFile(change.fileNumber)) continue;
         let slots = slotsByFile.get(change.fileNumber);
-        if (slots === undefined) slotsByFile.set(change.fileNumber, (slots = new Map()));
+        if (slots === undefined) slotsByFile.set(change.fileNumber, (slots = new Map<number, number>()));
         let slot = slots.get(change.blockNumber);
         if (slot === undefined) {
           slot = addresses.length;
