@@ -10,9 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { NodeFileSystem, SeededRandom, SystemClock, seedFromEnvironment } from '@tandem/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Database, MemoryAlertLog, defaultControlFilePaths, doublewritePathOf } from '../src/index.js';
+import { createBankTables, verifyBank } from './bank.js';
 
-const ACCOUNTS = 12;
-const INITIAL = 1000n;
 const repositoryRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const child = fileURLToPath(new URL('./fixtures/bank-workload.mjs', import.meta.url));
 let directory = '';
@@ -49,30 +48,7 @@ beforeAll(async () => {
     { directory, blockBytes: 8192, logSizeBytes: 2 * 1024 * 1024, logGroups: 3, logMembers: 2 },
     openOptions(),
   );
-  await db.createTable({
-    name: 'accounts',
-    columns: [
-      { name: 'id', type: 'int4', nullable: false },
-      { name: 'branch', type: 'int4', nullable: false },
-      { name: 'balance', type: 'int8', nullable: false },
-    ],
-    primaryKey: ['id'],
-  });
-  await db.createIndex('accounts', { name: 'accounts_branch', columns: ['branch'] });
-  await db.createTable({
-    name: 'history',
-    columns: [
-      { name: 'id', type: 'int8', nullable: false },
-      { name: 'src', type: 'int4', nullable: false },
-      { name: 'dst', type: 'int4', nullable: false },
-      { name: 'amount', type: 'int8', nullable: false },
-    ],
-    primaryKey: ['id'],
-  });
-  await db.createIndex('history', { name: 'history_src', columns: ['src'] });
-  const txn = db.begin();
-  for (let id = 0; id < ACCOUNTS; id++) await db.table('accounts').insert(txn, [id, id % 3, INITIAL]);
-  await db.commit(txn);
+  await createBankTables(db);
   await db.close();
 }, 120_000);
 
@@ -143,25 +119,7 @@ describe('kill -9 of a process running the bank workload on the real disk', () =
 
       const db = await Database.open(io(), openOptions());
       expect(db.storage.recovery.crashRecovery, `${label}: OPEN did not see the crash`).toBe(true);
-      const balances = new Map<number, bigint>();
-      for await (const row of db.table('accounts').scan()) balances.set(row[0] as number, row[2] as bigint);
-      const expected = new Map<number, bigint>(Array.from({ length: ACCOUNTS }, (_, id) => [id, INITIAL]));
-      const present = new Set<bigint>();
-      for await (const row of db.table('history').scan()) {
-        const [id, src, dst, amount] = row as [bigint, number, number, bigint];
-        present.add(id);
-        expected.set(src, expected.get(src)! - amount);
-        expected.set(dst, expected.get(dst)! + amount);
-      }
-      for (const id of acknowledged) expect(present.has(id), `${label}: acknowledged transfer ${id} lost`).toBe(true);
-      for (const id of rolledBack) expect(present.has(id), `${label}: rolled-back transfer ${id} present`).toBe(false);
-      expect(balances, `${label}: balances disagree with the history`).toEqual(expected);
-      expect(
-        [...balances.values()].reduce((sum, value) => sum + value, 0n),
-        `${label}: total changed`,
-      ).toBe(INITIAL * BigInt(ACCOUNTS));
-      expect(await db.table('accounts').checkIndexes(), label).toEqual([]);
-      expect(await db.table('history').checkIndexes(), label).toEqual([]);
+      await verifyBank(db, acknowledged, rolledBack, label);
       // Leave it as a crash left it for the next round: close without a clean shutdown.
       await db.storage.abort();
     }

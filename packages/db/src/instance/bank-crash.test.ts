@@ -18,10 +18,10 @@ import { runWithRetry, type BlockSource } from '../txn/mini-transaction.js';
 import { MemoryAlertLog } from './alert-log.js';
 import { Database } from './database.js';
 import { defaultControlFilePaths, doublewritePathOf, type StorageIo } from './storage.js';
+import { BANK_ACCOUNTS, createBankTables, verifyBank } from '../../test/bank.js';
 
 const DIR = '/db';
-const ACCOUNTS = 12;
-const INITIAL = 1000n;
+const ACCOUNTS = BANK_ACCOUNTS;
 const options = {
   controlFilePaths: defaultControlFilePaths(DIR),
   doublewritePath: doublewritePathOf(DIR),
@@ -53,30 +53,7 @@ async function setup(io: StorageIo): Promise<Database> {
     },
     { ...options, undoSegments: 2 },
   );
-  await db.createTable({
-    name: 'accounts',
-    columns: [
-      { name: 'id', type: 'int4', nullable: false },
-      { name: 'branch', type: 'int4', nullable: false },
-      { name: 'balance', type: 'int8', nullable: false },
-    ],
-    primaryKey: ['id'],
-  });
-  await db.createIndex('accounts', { name: 'accounts_branch', columns: ['branch'] });
-  await db.createTable({
-    name: 'history',
-    columns: [
-      { name: 'id', type: 'int8', nullable: false },
-      { name: 'src', type: 'int4', nullable: false },
-      { name: 'dst', type: 'int4', nullable: false },
-      { name: 'amount', type: 'int8', nullable: false },
-    ],
-    primaryKey: ['id'],
-  });
-  await db.createIndex('history', { name: 'history_src', columns: ['src'] });
-  const txn = db.begin();
-  for (let id = 0; id < ACCOUNTS; id++) await db.table('accounts').insert(txn, [id, id % 3, INITIAL]);
-  await db.commit(txn);
+  await createBankTables(db);
   return db;
 }
 
@@ -129,27 +106,9 @@ async function transfers(db: Database, random: Random, ledger: Ledger, perSessio
 }
 
 async function verify(db: Database, ledger: Ledger, label: string): Promise<void> {
-  const balances = new Map<number, bigint>();
-  for await (const row of db.table('accounts').scan()) balances.set(row[0] as number, row[2] as bigint);
-  const expected = new Map<number, bigint>(Array.from({ length: ACCOUNTS }, (_, id) => [id, INITIAL]));
-  const present = new Set<bigint>();
-  for await (const row of db.table('history').scan()) {
-    const [id, src, dst, amount] = row as [bigint, number, number, bigint];
-    present.add(id);
-    expected.set(src, expected.get(src)! - amount);
-    expected.set(dst, expected.get(dst)! + amount);
-  }
-  for (const id of ledger.acknowledged)
-    expect(present.has(id), `${label}: acknowledged transfer ${id} lost`).toBe(true);
-  for (const id of ledger.rolledBack)
-    expect(present.has(id), `${label}: rolled-back transfer ${id} present`).toBe(false);
-  expect(balances, `${label}: balances disagree with the history`).toEqual(expected);
-  const total = [...balances.values()].reduce((sum, value) => sum + value, 0n);
-  expect(total, `${label}: total changed`).toBe(INITIAL * BigInt(ACCOUNTS));
+  await verifyBank(db, ledger.acknowledged, ledger.rolledBack, label);
   for (const name of ['accounts', 'history']) {
-    const table = db.table(name);
-    expect(await table.checkIndexes(), `${label}: ${name} indexes`).toEqual([]);
-    for (const tree of table.trees()) {
+    for (const tree of db.table(name).trees()) {
       const problems = await runWithRetry(
         () => db.storage.cache as BlockSource,
         (source) => tree.check(source),
