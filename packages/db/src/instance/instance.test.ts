@@ -141,6 +141,16 @@ describe('instance: boot stages', () => {
     expect(instance.stage).toBe('NOMOUNT');
   });
 
+  it('refuses to create a database with fewer than two control files, before writing anything', async () => {
+    const disk = io();
+    const instance = new Instance(disk, { ...parameters, controlFiles: ['/db/only.ctl'] });
+    await instance.nomount();
+    const failure = await error(instance.createDatabase(spec));
+    expect(isDbError(failure, 'INVALID_PARAMETER')).toBe(true);
+    expect((failure as Error).message).toContain('at least 2 control files');
+    expect((await disk.fs.list('/db')).filter((name) => name !== 'alert.log')).toEqual([]);
+  });
+
   it('recreates a missing TEMP file at boot', async () => {
     const { instance, disk } = await created();
     await instance.shutdown('IMMEDIATE');

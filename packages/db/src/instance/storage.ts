@@ -104,6 +104,13 @@ export async function createStorage(io: StorageIo, spec: CreateStorageSpec): Pro
   }
   const dbId = spec.dbId ?? (Math.floor(clock.nowMs() / 1000) ^ 0x5a17) >>> 0;
   const now = clock.nowMs();
+  const controlPaths = spec.controlFilePaths ?? defaultControlFilePaths(spec.directory);
+  if (controlPaths.length < 2) {
+    throw new DbError(
+      'INVALID_PARAMETER',
+      `a database needs at least 2 control files, preferably on different disks; got ${controlPaths.length}`,
+    );
+  }
   await fs.mkdir(spec.directory, { recursive: true });
 
   const logGroups: LogGroupEntry[] = [];
@@ -185,7 +192,6 @@ export async function createStorage(io: StorageIo, spec: CreateStorageSpec): Pro
     datafiles,
     logGroups,
   };
-  const controlPaths = spec.controlFilePaths ?? defaultControlFilePaths(spec.directory);
   for (const path of controlPaths) await fs.mkdir(parentOf(path), { recursive: true });
   const control = await ControlFiles.create(fs, controlPaths, state);
   await control.close();
