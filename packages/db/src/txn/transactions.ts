@@ -32,6 +32,7 @@ import {
   undoBlockFreeBytes,
   undoBlockInit,
   undoBlockPrevious,
+  undoPointerBytes,
   undoPointer,
   undoPointerBlock,
   undoPointerOffset,
@@ -267,7 +268,7 @@ export class TransactionManager {
         tree.upsert(mtr, key, value);
         mtr.writeBytes(undoAddress, end, record);
         mtr.writeBytes(undoAddress, UNDO_BLOCK_END_OFFSET, u16Bytes(end + record.length));
-        mtr.writeBytes(header, slotOffset(txn.slot) + 16, pointerBytes(pointer));
+        mtr.writeBytes(header, slotOffset(txn.slot) + 16, undoPointerBytes(pointer));
         return { pointer, deleted: decision.deleted ?? false };
       },
       0,
@@ -488,7 +489,7 @@ export class TransactionManager {
           // Restoring reads the tree's path first (gather), then changes it.
           if (record.oldValue === undefined) tree.delete(mtr, record.key);
           else tree.upsert(mtr, record.key, record.oldValue);
-          mtr.writeBytes(header, slotOffset(txn.slot) + 16, pointerBytes(record.previous));
+          mtr.writeBytes(header, slotOffset(txn.slot) + 16, undoPointerBytes(record.previous));
           return record.previous;
         },
         0,
@@ -586,19 +587,6 @@ export class TransactionManager {
       void holder.ended.then(() => settle());
     });
   }
-}
-
-function pointerBytes(pointer: UndoPointer): Uint8Array {
-  const bytes = new Uint8Array(6);
-  const block = undoPointerBlock(pointer);
-  bytes[0] = block & 0xff;
-  bytes[1] = (block >>> 8) & 0xff;
-  bytes[2] = (block >>> 16) & 0xff;
-  bytes[3] = block >>> 24;
-  const offset = undoPointerOffset(pointer);
-  bytes[4] = offset & 0xff;
-  bytes[5] = offset >>> 8;
-  return bytes;
 }
 
 export type { MiniTransaction };

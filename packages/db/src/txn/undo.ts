@@ -84,12 +84,14 @@ function putU16(bytes: Uint8Array, offset: number, value: number): void {
   bytes[offset + 1] = value >>> 8;
 }
 
-function putPointer(bytes: Uint8Array, offset: number, pointer: UndoPointer): void {
+/** Writes an undo pointer in its 6-byte form (u32 block, u16 offset) at `offset`. */
+export function writeUndoPointer(bytes: Uint8Array, offset: number, pointer: UndoPointer): void {
   putU32(bytes, offset, undoPointerBlock(pointer));
   putU16(bytes, offset + 4, undoPointerOffset(pointer));
 }
 
-function readPointer(bytes: Uint8Array, offset: number): UndoPointer {
+/** Reads an undo pointer in its 6-byte form at `offset`. */
+export function readUndoPointer(bytes: Uint8Array, offset: number): UndoPointer {
   return undoPointer(u32(bytes, offset), u16(bytes, offset + 4));
 }
 
@@ -115,7 +117,7 @@ export function readSlot(header: Uint8Array, slot: number): SlotView {
     wrap: u32(header, at),
     state: header[at + 4] as SlotState,
     commitTsn: readU64(header, at + 8),
-    lastUndo: readPointer(header, at + 16),
+    lastUndo: readUndoPointer(header, at + 16),
     newestUndoBlock: u32(header, at + 22),
   };
 }
@@ -128,7 +130,7 @@ export function encodeSlot(view: SlotView): Uint8Array {
   const low = view.commitTsn % 0x1_0000_0000;
   putU32(bytes, 8, low);
   putU32(bytes, 12, (view.commitTsn - low) / 0x1_0000_0000);
-  putPointer(bytes, 16, view.lastUndo);
+  writeUndoPointer(bytes, 16, view.lastUndo);
   putU32(bytes, 22, view.newestUndoBlock);
   return bytes;
 }
@@ -154,6 +156,15 @@ export function undoBlockEnd(block: Uint8Array): number {
   return u16(block, UNDO_BLOCK_END_OFFSET);
 }
 
+export const UNDO_POINTER_BYTES = 6;
+
+/** An undo pointer in its 6-byte form, for a WriteBytes change. */
+export function undoPointerBytes(pointer: UndoPointer): Uint8Array {
+  const bytes = new Uint8Array(UNDO_POINTER_BYTES);
+  writeUndoPointer(bytes, 0, pointer);
+  return bytes;
+}
+
 export function u16Bytes(value: number): Uint8Array {
   return Uint8Array.of(value & 0xff, value >>> 8);
 }
@@ -173,7 +184,7 @@ export function encodeUndoRecord(record: UndoRecord): Uint8Array {
   const length = 2 + 6 + 4 + 2 + record.key.length + 1 + oldBytes;
   const bytes = new Uint8Array(length);
   putU16(bytes, 0, length);
-  putPointer(bytes, 2, record.previous);
+  writeUndoPointer(bytes, 2, record.previous);
   putU32(bytes, 8, record.objectNumber);
   putU16(bytes, 12, record.key.length);
   bytes.set(record.key, 14);
@@ -189,7 +200,7 @@ export function decodeUndoRecord(block: Uint8Array, offset: number): UndoRecord 
   const keyLength = u16(block, offset + 12);
   const flagAt = offset + 14 + keyLength;
   return {
-    previous: readPointer(block, offset + 2),
+    previous: readUndoPointer(block, offset + 2),
     objectNumber: u32(block, offset + 8),
     key: block.slice(offset + 14, flagAt),
     oldValue: block[flagAt] === 1 ? block.slice(flagAt + 1, offset + length) : undefined,
