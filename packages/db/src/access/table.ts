@@ -177,7 +177,11 @@ export class Table {
   // Reads: the last committed version, or the reader's own.
 
   async get(keyValues: readonly Value[], txn?: Transaction): Promise<Row | undefined> {
-    const key = this.#keyFromValues(keyValues);
+    return this.#rowByKey(this.#keyFromValues(keyValues), txn);
+  }
+
+  /** The row visible to `txn` under an encoded primary key. */
+  async #rowByKey(key: Uint8Array, txn: Transaction | undefined): Promise<Row | undefined> {
     const payload = await this.#read((source) => {
       const bytes = this.primary.get(source, key);
       return bytes === undefined ? undefined : this.#visible(source, decodeRowVersion(bytes), txn);
@@ -233,11 +237,8 @@ export class Table {
         return { keys: found, resume: batch.resume };
       });
       for (const key of keys) {
-        const payload = await this.#read((source) => {
-          const bytes = this.primary.get(source, key);
-          return bytes === undefined ? undefined : this.#visible(source, decodeRowVersion(bytes), txn);
-        });
-        if (payload !== undefined) yield decodeRow(this.#types, payload);
+        const row = await this.#rowByKey(key, txn);
+        if (row !== undefined) yield row;
       }
       keyRange = resume;
     }
