@@ -18,6 +18,16 @@ import { validateValue, type ColumnType, type Value } from './value.js';
 
 export type Row = Value[];
 
+/**
+ * What a read sees: the changes of `txn` (if given) plus what other transactions had
+ * committed when `snapshot` was taken (TransactionManager.takeSnapshot); without a
+ * snapshot, the latest committed state.
+ */
+export interface ReadView {
+  readonly txn?: Transaction;
+  readonly snapshot?: number;
+}
+
 export interface RowRange {
   /** Primary key values (a prefix of the key columns is allowed). */
   readonly lower?: { readonly values: readonly Value[]; readonly inclusive: boolean };
@@ -176,21 +186,21 @@ export class Table {
 
   // Reads: the last committed version, or the reader's own.
 
-  async get(keyValues: readonly Value[], txn?: Transaction): Promise<Row | undefined> {
-    return this.#rowByKey(this.#keyFromValues(keyValues), txn);
+  async get(keyValues: readonly Value[], view?: ReadView): Promise<Row | undefined> {
+    return this.#rowByKey(this.#keyFromValues(keyValues), view);
   }
 
-  /** The row visible to `txn` under an encoded primary key. */
-  async #rowByKey(key: Uint8Array, txn: Transaction | undefined): Promise<Row | undefined> {
+  /** The row visible to `view` under an encoded primary key. */
+  async #rowByKey(key: Uint8Array, view: ReadView | undefined): Promise<Row | undefined> {
     const payload = await this.#read((source) => {
       const bytes = this.primary.get(source, key);
-      return bytes === undefined ? undefined : this.#visible(source, decodeRowVersion(bytes), txn);
+      return bytes === undefined ? undefined : this.#visible(source, decodeRowVersion(bytes), view);
     });
     return payload === undefined ? undefined : decodeRow(this.#types, payload);
   }
 
   /** Rows in primary key order within a range, in batches under the hood. */
-  async *scan(range: RowRange = {}, txn?: Transaction): AsyncGenerator<Row> {
+  async *scan(range: RowRange = {}, view?: ReadView): AsyncGenerator<Row> {
     let keyRange: KeyRange | undefined = this.#keyRange(range);
     let remaining = range.limit ?? Number.POSITIVE_INFINITY;
     while (keyRange !== undefined && remaining > 0) {
@@ -199,7 +209,7 @@ export class Table {
         const batch = this.primary.scan(source, current, 64);
         const visibleRows: Uint8Array[] = [];
         for (const entry of batch.entries) {
-          const payload = this.#visible(source, decodeRowVersion(entry.value), txn);
+          const payload = this.#visible(source, decodeRowVersion(entry.value), view);
           if (payload !== undefined) visibleRows.push(payload.slice());
         }
         return { rows: visibleRows, resume: batch.resume };
@@ -213,7 +223,7 @@ export class Table {
   }
 
   /** Rows whose index columns equal `values` (a prefix of the index columns is allowed). */
-  async *lookup(indexName: string, values: readonly Value[], txn?: Transaction): AsyncGenerator<Row> {
+  async *lookup(indexName: string, values: readonly Value[], view?: ReadView): AsyncGenerator<Row> {
     const index = this.#indexes.find((candidate) => candidate.definition.name === indexName);
     if (index === undefined)
       throw new DbError('NO_SUCH_INDEX', `table ${this.definition.name} has no index ${indexName}`);
@@ -230,14 +240,14 @@ export class Table {
         const batch = index.tree.scan(source, current, 64);
         const found: Uint8Array[] = [];
         for (const entry of batch.entries) {
-          const payload = this.#visible(source, decodeRowVersion(entry.value), txn);
+          const payload = this.#visible(source, decodeRowVersion(entry.value), view);
           if (payload !== undefined)
             found.push(index.definition.unique ? payload.slice() : this.#primaryKeyFromIndexKey(index, entry.key));
         }
         return { keys: found, resume: batch.resume };
       });
       for (const key of keys) {
-        const row = await this.#rowByKey(key, txn);
+        const row = await this.#rowByKey(key, view);
         if (row !== undefined) yield row;
       }
       keyRange = resume;
@@ -388,9 +398,9 @@ export class Table {
    * The payload a reader sees: its own change, or the last committed version. A version
    * written by another active transaction is replaced by the one its undo record holds.
    */
-  #visible(source: BlockSource, version: RowVersion, txn: Transaction | undefined): Uint8Array | undefined {
+  #visible(source: BlockSource, version: RowVersion, view: ReadView | undefined): Uint8Array | undefined {
     let current: RowVersion | undefined = version;
-    while (current !== undefined && current.txnId !== txn?.id && this.#transactions.isActive(current.txnId)) {
+    while (current !== undefined && !this.#transactions.isVisible(current.txnId, view?.txn, view?.snapshot)) {
       const block = source.block({
         fileNumber: this.#transactions.undoFileNumber,
         blockNumber: undoPointerBlock(current.undo),

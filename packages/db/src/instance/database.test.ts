@@ -173,7 +173,7 @@ describe('database: tables and transactions', () => {
     const writer = db.begin();
     await table.update(writer, [1], { balance: 5n });
     expect(await table.get([1])).toEqual([1, 'ann', 100n]);
-    expect(await table.get([1], writer)).toEqual([1, 'ann', 5n]);
+    expect(await table.get([1], { txn: writer })).toEqual([1, 'ann', 5n]);
 
     const second = db.begin();
     let secondDone = false;
@@ -184,6 +184,52 @@ describe('database: tables and transactions', () => {
     await waiting;
     await db.commit(second);
     expect(await table.get([1])).toEqual([1, 'ann', 7n]);
+    await db.close();
+  });
+
+  it('keeps a snapshot read-consistent while other transactions commit, and frees the undo once it closes', async () => {
+    const db = await createDatabase(rig());
+    const table = await accounts(db);
+    const setup = db.begin();
+    await table.insert(setup, [1, 'ann', 100n]);
+    await table.insert(setup, [2, 'bob', 200n]);
+    await db.commit(setup);
+
+    const snapshot = db.transactions.takeSnapshot();
+    const view = { snapshot };
+    const writer = db.begin();
+    await table.update(writer, [1], { balance: 1n });
+    await table.delete(writer, [2]);
+    await table.insert(writer, [3, 'cid', 300n]);
+    await db.commit(writer);
+    await db.transactions.drain();
+
+    // The snapshot predates the commit: it sees the rows as they were, through the undo.
+    expect(await all(table.scan({}, view))).toEqual([
+      [1, 'ann', 100n],
+      [2, 'bob', 200n],
+    ]);
+    expect(await table.get([3], view)).toBeUndefined();
+    expect(await all(table.lookup('accounts_owner', ['bob'], view))).toEqual([[2, 'bob', 200n]]);
+    expect(await all(table.lookup('accounts_owner', ['cid'], view))).toEqual([]);
+    // A snapshot taken after it, and a read without one, see the commit.
+    const later = db.transactions.takeSnapshot();
+    expect(await all(table.scan({}, { snapshot: later }))).toEqual([
+      [1, 'ann', 1n],
+      [3, 'cid', 300n],
+    ]);
+    expect(await all(table.scan())).toEqual(await all(table.scan({}, { snapshot: later })));
+    db.transactions.releaseSnapshot(later);
+
+    db.transactions.releaseSnapshot(snapshot);
+    await db.transactions.drain();
+    expect(db.transactions.openSnapshotCount).toBe(0);
+    // With the snapshot gone the tombstone is purged and the rows read the same.
+    expect(await all(table.scan())).toEqual([
+      [1, 'ann', 1n],
+      [3, 'cid', 300n],
+    ]);
+    expect(await table.checkIndexes()).toEqual([]);
     await db.close();
   });
 

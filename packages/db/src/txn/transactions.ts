@@ -110,6 +110,19 @@ export class TransactionManager {
   readonly #waitAborts = new Set<(error: DbError) => void>();
   /** Cleanups after commit still running; close waits for them. */
   readonly #cleanups = new Set<Promise<void>>();
+  /**
+   * Read consistency. Each commit, once durable, takes the next visibility sequence number;
+   * a snapshot is the sequence number current when it was taken, and sees exactly the
+   * transactions that became visible at or before it. A committed transaction keeps its
+   * number here (and its undo, and its tombstones) until no open snapshot predates it;
+   * after that it is simply old, and visible to every snapshot.
+   */
+  #visibilitySequence = 0;
+  readonly #visibleAt = new Map<number, number>();
+  /** Open snapshots: sequence number → how many are open at it. */
+  readonly #openSnapshots = new Map<number, number>();
+  /** Committed transactions whose cleanup waits for older snapshots to close, in commit order. */
+  readonly #awaitingCleanup: LiveTransaction[] = [];
 
   private constructor(options: TransactionManagerOptions, headers: BlockAddress[]) {
     this.#storage = options.storage;
@@ -216,6 +229,7 @@ export class TransactionManager {
 
   /** Resolves when every cleanup after a commit has finished. */
   async drain(): Promise<void> {
+    this.#startCleanups();
     while (this.#cleanups.size > 0) await Promise.all([...this.#cleanups]);
   }
 
@@ -332,16 +346,72 @@ export class TransactionManager {
       txn.id,
     );
     await this.#storage.redo.flush(tsn);
+    const visibleAt = ++this.#visibilitySequence;
+    this.#visibleAt.set(txn.id, visibleAt);
     this.#finish(txn, 'committed');
-    const cleanup = this.#cleanUp(txn)
-      .catch((error: unknown) => {
-        this.#storage.io.alert.warning(
-          `cleanup after the commit of transaction ${txn.id} failed: ${String(error)}; it resumes at the next OPEN`,
-        );
-      })
-      .finally(() => this.#cleanups.delete(cleanup));
-    this.#cleanups.add(cleanup);
+    this.#awaitingCleanup.push(txn);
+    this.#startCleanups();
     return tsn;
+  }
+
+  /**
+   * A read-consistent view: what was committed when it was taken. Pass it to reads; close
+   * it with releaseSnapshot (the undo an open snapshot may need is kept until then).
+   */
+  takeSnapshot(): number {
+    const sequence = this.#visibilitySequence;
+    this.#openSnapshots.set(sequence, (this.#openSnapshots.get(sequence) ?? 0) + 1);
+    return sequence;
+  }
+
+  releaseSnapshot(sequence: number): void {
+    const count = this.#openSnapshots.get(sequence);
+    assert(count !== undefined, () => `snapshot ${sequence} released but not open`);
+    if (count > 1) this.#openSnapshots.set(sequence, count - 1);
+    else this.#openSnapshots.delete(sequence);
+    this.#startCleanups();
+  }
+
+  get openSnapshotCount(): number {
+    let total = 0;
+    for (const count of this.#openSnapshots.values()) total += count;
+    return total;
+  }
+
+  /**
+   * Whether a version written by `txnId` is visible to a reader in `own` (its own changes)
+   * reading at `snapshot` (undefined: the latest committed state).
+   */
+  isVisible(txnId: number, own: Transaction | undefined, snapshot: number | undefined): boolean {
+    if (own !== undefined && txnId === own.id) return true;
+    if (this.#active.has(txnId)) return false;
+    if (snapshot === undefined) return true;
+    const visibleAt = this.#visibleAt.get(txnId);
+    return visibleAt === undefined || visibleAt <= snapshot;
+  }
+
+  /** Starts the cleanups that no open snapshot holds back any more. */
+  #startCleanups(): void {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const sequence of this.#openSnapshots.keys()) oldest = Math.min(oldest, sequence);
+    while (this.#awaitingCleanup.length > 0) {
+      const txn = this.#awaitingCleanup[0];
+      const visibleAt = this.#visibleAt.get(txn.id)!;
+      // A snapshot taken before the commit became visible may still read the old versions.
+      if (visibleAt > oldest) break;
+      this.#awaitingCleanup.shift();
+      const cleanup = this.#cleanUp(txn)
+        .catch((error: unknown) => {
+          this.#storage.io.alert.warning(
+            `cleanup after the commit of transaction ${txn.id} failed: ${String(error)}; it resumes at the next OPEN`,
+          );
+        })
+        .finally(() => {
+          this.#visibleAt.delete(txn.id);
+          this.#cleanups.delete(cleanup);
+        });
+      this.#cleanups.add(cleanup);
+    }
   }
 
   /** ROLLBACK: undoes every change of the transaction. */
@@ -537,7 +607,8 @@ export class TransactionManager {
   /** After commit: remove the rows the transaction deleted, then release its undo. */
   async #cleanUp(txn: LiveTransaction): Promise<void> {
     for (const { objectNumber, key } of txn.tombstones) {
-      const tree = this.#trees(objectNumber);
+      const tree = this.#treeIfExists(objectNumber);
+      if (tree === undefined) continue; // dropped (or truncated) since: its blocks are gone
       await this.#storage.mtr((mtr) => {
         const bytes = tree.get(mtr, key);
         if (bytes === undefined) return;
@@ -547,6 +618,15 @@ export class TransactionManager {
       });
     }
     await this.#releaseUndo(txn.segment, txn.slot);
+  }
+
+  #treeIfExists(objectNumber: number): BTree | undefined {
+    try {
+      return this.#trees(objectNumber);
+    } catch (error) {
+      if (error instanceof DbError && error.codeName === 'NO_SUCH_TABLE') return undefined;
+      throw error;
+    }
   }
 
   #finish(txn: LiveTransaction, state: TransactionState): void {
