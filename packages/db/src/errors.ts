@@ -59,6 +59,56 @@ export const TdbCode = {
   INVALID_TEXT_REPRESENTATION: { code: 'TDB-5014', sqlState: '22P02' },
   /** A text value that is not well-formed UTF-16 (a lone surrogate), so it has no UTF-8 form. */
   CHARACTER_NOT_IN_REPERTOIRE: { code: 'TDB-5015', sqlState: '22021' },
+  // 6xxx: SQL: syntax, names, types and constraints
+  SYNTAX_ERROR: { code: 'TDB-6001', sqlState: '42601' },
+  UNDEFINED_COLUMN: { code: 'TDB-6002', sqlState: '42703' },
+  UNDEFINED_FUNCTION: { code: 'TDB-6003', sqlState: '42883' },
+  AMBIGUOUS_COLUMN: { code: 'TDB-6004', sqlState: '42702' },
+  /** An expression of one type where another is needed, with no cast between them. */
+  DATATYPE_MISMATCH: { code: 'TDB-6005', sqlState: '42804' },
+  DIVISION_BY_ZERO: { code: 'TDB-6006', sqlState: '22012' },
+  STRING_TOO_LONG: { code: 'TDB-6007', sqlState: '22001' },
+  INVALID_DATETIME_FORMAT: { code: 'TDB-6008', sqlState: '22007' },
+  DATETIME_OUT_OF_RANGE: { code: 'TDB-6009', sqlState: '22008' },
+  NOT_NULL_VIOLATION: { code: 'TDB-6010', sqlState: '23502' },
+  CHECK_VIOLATION: { code: 'TDB-6011', sqlState: '23514' },
+  FEATURE_NOT_SUPPORTED: { code: 'TDB-6012', sqlState: '0A000' },
+  /** A statement other than ROLLBACK in a transaction that an error has failed. */
+  IN_FAILED_TRANSACTION: { code: 'TDB-6013', sqlState: '25P02' },
+  /** A sequence, tablespace, user or other named object that does not exist. */
+  UNDEFINED_OBJECT: { code: 'TDB-6014', sqlState: '42704' },
+  DUPLICATE_OBJECT: { code: 'TDB-6015', sqlState: '42710' },
+  INSUFFICIENT_PRIVILEGE: { code: 'TDB-6016', sqlState: '42501' },
+  /** A statement (or a value in it) beyond the configured size limit. */
+  STATEMENT_TOO_LARGE: { code: 'TDB-6017', sqlState: '54000' },
+  /** A scalar subquery returned more than one row. */
+  CARDINALITY_VIOLATION: { code: 'TDB-6018', sqlState: '21000' },
+  NO_SUCH_PORTAL: { code: 'TDB-6019', sqlState: '34000' },
+  NO_SUCH_PREPARED_STATEMENT: { code: 'TDB-6020', sqlState: '26000' },
+  DUPLICATE_PREPARED_STATEMENT: { code: 'TDB-6021', sqlState: '42P05' },
+  GROUPING_ERROR: { code: 'TDB-6022', sqlState: '42803' },
+  SEQUENCE_LIMIT: { code: 'TDB-6023', sqlState: '2200H' },
+  INVALID_ESCAPE_SEQUENCE: { code: 'TDB-6024', sqlState: '22025' },
+  /** A function called with an argument outside its domain (sqrt(-1), ln(0), a bad date field). */
+  INVALID_ARGUMENT: { code: 'TDB-6025', sqlState: '22023' },
+  INVALID_BINARY_REPRESENTATION: { code: 'TDB-6026', sqlState: '22P03' },
+  UNDEFINED_PARAMETER: { code: 'TDB-6027', sqlState: '42P02' },
+  INVALID_TRANSACTION_STATE: { code: 'TDB-6028', sqlState: '25000' },
+  UNDEFINED_TABLESPACE: { code: 'TDB-6029', sqlState: '42704' },
+  DEPENDENT_OBJECTS: { code: 'TDB-6030', sqlState: '2BP01' },
+  // 7xxx: connections, protocol and authentication
+  PROTOCOL_VIOLATION: { code: 'TDB-7001', sqlState: '08P01' },
+  AUTHENTICATION_FAILED: { code: 'TDB-7002', sqlState: '28P01' },
+  TOO_MANY_CONNECTIONS: { code: 'TDB-7003', sqlState: '53300' },
+  QUERY_CANCELED: { code: 'TDB-7004', sqlState: '57014' },
+  /** A message longer than the configured limit; the connection is closed. */
+  MESSAGE_TOO_LARGE: { code: 'TDB-7005', sqlState: '08P01' },
+  /** A role that may not log in, or may not log in at this stage (NOMOUNT/MOUNT are for sys). */
+  INVALID_AUTHORIZATION: { code: 'TDB-7006', sqlState: '28000' },
+  /** The startup packet names a database this server does not serve. */
+  UNKNOWN_DATABASE: { code: 'TDB-7007', sqlState: '3D000' },
+  CANNOT_CONNECT_NOW: { code: 'TDB-7008', sqlState: '57P03' },
+  CONNECTION_FAILURE: { code: 'TDB-7009', sqlState: '08006' },
 } as const;
 
 export type TdbCodeName = keyof typeof TdbCode;
@@ -71,13 +121,25 @@ export class DbError extends Error {
   /** The SQLSTATE a PostgreSQL client sees. */
   readonly sqlState: string;
   readonly codeName: TdbCodeName;
+  /** For SQL errors: the 1-based character position in the statement text (ErrorResponse field P). */
+  readonly position: number | undefined;
+  /** Extra lines for a client (ErrorResponse fields D and H). */
+  readonly detail: string | undefined;
+  readonly hint: string | undefined;
 
-  constructor(codeName: TdbCodeName, message: string, options?: { cause?: unknown }) {
+  constructor(
+    codeName: TdbCodeName,
+    message: string,
+    options?: { cause?: unknown; position?: number; detail?: string; hint?: string },
+  ) {
     const entry = TdbCode[codeName];
-    super(`${entry.code}: ${message}`, options);
+    super(`${entry.code}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.codeName = codeName;
     this.code = entry.code;
     this.sqlState = entry.sqlState;
+    this.position = options?.position;
+    this.detail = options?.detail;
+    this.hint = options?.hint;
   }
 }
 
