@@ -19,6 +19,12 @@ export interface ColumnDefinition {
   readonly name: string;
   readonly type: ColumnType;
   readonly nullable: boolean;
+  /** The SQL type (name and typmod) when the column was made by SQL; it stores as `type`. */
+  readonly sqlType?: { readonly name: string; readonly typmod: number };
+  /** The DEFAULT expression as SQL text. */
+  readonly default?: string;
+  /** Set by ALTER TABLE DROP COLUMN: rows keep the slot, SQL no longer sees the column. */
+  readonly dropped?: boolean;
 }
 
 export interface IndexDefinition {
@@ -39,6 +45,26 @@ export interface TableDefinition {
   readonly indexes: readonly IndexDefinition[];
   /** Set while DROP TABLE frees the table's blocks; OPEN finishes the drop after a crash. */
   readonly dropping?: boolean;
+  /** CHECK constraints as SQL text. */
+  readonly checks?: readonly { readonly name: string; readonly expr: string }[];
+  /** The user that created the table (SQL); tables made through the API have none. */
+  readonly owner?: string;
+  /**
+   * Trees no longer (or not yet) part of the table, to free: those a rebuild (TRUNCATE, ADD
+   * PRIMARY KEY) is filling, or those it replaced. If a crash interrupts the rebuild, OPEN
+   * frees them, so the table is either wholly old or wholly new.
+   */
+  readonly garbage?: readonly { readonly root: BlockAddress; readonly objectNumber: number }[];
+}
+
+/**
+ * A catalog entry other than a table (users, sequences, grants...): a kind, a name and a
+ * JSON value, owned by the layer that defines the kind.
+ */
+export interface CatalogObject<T = unknown> {
+  readonly kind: string;
+  readonly name: string;
+  readonly value: T;
 }
 
 const encoder = new TextEncoder();
@@ -47,6 +73,11 @@ const NEXT_OBJECT_KEY = encoder.encode('\u0000next-object');
 
 function tableKey(name: string): Uint8Array {
   return encoder.encode(`table:${name}`);
+}
+
+function objectKey(kind: string, name: string): Uint8Array {
+  assert(/^[a-z]+$/.test(kind) && kind !== 'table', () => `catalog object kind ${kind}`);
+  return encoder.encode(`${kind}:${name}`);
 }
 
 export function validateIdentifier(name: string, what: string): void {
@@ -62,6 +93,8 @@ export class Catalog {
   readonly #storage: Storage;
   readonly #tree: BTree;
   readonly #tables = new Map<string, TableDefinition>();
+  /** Other objects by `kind:name`. */
+  readonly #objects = new Map<string, CatalogObject>();
   #nextObjectNumber = FIRST_USER_OBJECT_NUMBER;
 
   private constructor(storage: Storage, tree: BTree) {
@@ -107,12 +140,53 @@ export class Catalog {
         catalog.#nextObjectNumber = Number(text);
         continue;
       }
+      const key = decoder.decode(entry.key);
+      const colon = key.indexOf(':');
+      const kind = key.slice(0, colon);
+      if (kind !== 'table') {
+        const name = key.slice(colon + 1);
+        catalog.#objects.set(key, { kind, name, value: JSON.parse(text) as unknown });
+        continue;
+      }
       const definition = JSON.parse(text) as TableDefinition;
       for (const column of definition.columns)
         assert(COLUMN_TYPES.includes(column.type), () => `catalog: unknown type ${column.type}`);
       catalog.#tables.set(definition.name, definition);
     }
     return catalog;
+  }
+
+  /** Every object of a kind, in name order. */
+  objects<T>(kind: string): CatalogObject<T>[] {
+    return [...this.#objects.values()]
+      .filter((entry) => entry.kind === kind)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) as CatalogObject<T>[];
+  }
+
+  object<T>(kind: string, name: string): CatalogObject<T> | undefined {
+    return this.#objects.get(`${kind}:${name}`) as CatalogObject<T> | undefined;
+  }
+
+  /** Creates or replaces an object; durable when this resolves. */
+  async putObject(kind: string, name: string, value: unknown): Promise<void> {
+    const key = objectKey(kind, name);
+    const bytes = encoder.encode(JSON.stringify(value));
+    if (bytes.length > BTree.maxEntryBytes(this.#storage.cache.blockBytes) - key.length) {
+      throw new DbError('ROW_TOO_LARGE', `catalog object ${kind} ${name} is too large (${bytes.length} bytes)`);
+    }
+    const { tsn } = await this.#storage.mtr((mtr) => {
+      this.#tree.upsert(mtr, key, bytes);
+    }, RedoFlag.Commit);
+    await this.#storage.redo.flush(tsn);
+    this.#objects.set(`${kind}:${name}`, { kind, name, value });
+  }
+
+  async removeObject(kind: string, name: string): Promise<void> {
+    const { tsn } = await this.#storage.mtr((mtr) => {
+      this.#tree.delete(mtr, objectKey(kind, name));
+    }, RedoFlag.Commit);
+    await this.#storage.redo.flush(tsn);
+    this.#objects.delete(`${kind}:${name}`);
   }
 
   tables(): TableDefinition[] {

@@ -233,6 +233,63 @@ describe('database: tables and transactions', () => {
     await db.close();
   });
 
+  it('rebuilds a table under a new primary key, refuses duplicates, and truncates', async () => {
+    const io = rig();
+    const db = await createDatabase(io);
+    await db.createTable({
+      name: 'loose',
+      columns: [
+        { name: 'id', type: 'int4', nullable: true },
+        { name: 'name', type: 'text', nullable: true },
+      ],
+    });
+    await db.createIndex('loose', { name: 'loose_name', columns: ['name'] });
+    const txn = db.begin();
+    for (let i = 1; i <= 300; i++) await db.table('loose').insert(txn, [301 - i, `n${i % 7}`]);
+    await db.commit(txn);
+
+    const withKey = await db.rebuildTable(
+      'loose',
+      (definition) => ({ ...definition, primaryKey: ['id'] }),
+      (old) => old.scan(),
+    );
+    expect(await withKey.get([42])).toEqual([42, 'n0']);
+    expect((await all(withKey.scan({ limit: 3 }))).map((row) => row[0])).toEqual([1, 2, 3]);
+    expect((await all(withKey.lookup('loose_name', ['n3']))).length).toBe(43);
+    expect(await withKey.checkIndexes()).toEqual([]);
+
+    const dup = db.begin();
+    await db.createTable({ name: 'twice', columns: [{ name: 'k', type: 'int4', nullable: true }] });
+    await db.table('twice').insert(dup, [1]);
+    await db.table('twice').insert(dup, [1]);
+    await db.commit(dup);
+    const refused = await failure(
+      db.rebuildTable(
+        'twice',
+        (definition) => ({ ...definition, primaryKey: ['k'] }),
+        (old) => old.scan(),
+      ),
+    );
+    expect(isDbError(refused, 'DUPLICATE_KEY')).toBe(true);
+    expect(db.table('twice').definition.primaryKey).toEqual([]);
+    expect((await all(db.table('twice').scan())).length).toBe(2);
+
+    await db.rebuildTable(
+      'loose',
+      (definition) => definition,
+      () => [],
+    );
+    expect(await all(db.table('loose').scan())).toEqual([]);
+    await db.close();
+
+    const again = await Database.open(io, options);
+    expect(again.table('loose').definition.primaryKey).toEqual(['id']);
+    expect(again.table('loose').definition.garbage).toBeUndefined();
+    expect(await all(again.table('loose').scan())).toEqual([]);
+    expect((await all(again.table('twice').scan())).length).toBe(2);
+    await again.close();
+  });
+
   it('detects a deadlock with TDB-5009', async () => {
     const db = await createDatabase(rig());
     const table = await accounts(db);

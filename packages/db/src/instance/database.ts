@@ -11,7 +11,8 @@ import {
   type IndexDefinition,
   type TableDefinition,
 } from '../access/catalog.js';
-import { Table } from '../access/table.js';
+import { Table, type Row } from '../access/table.js';
+import type { BlockAddress } from '../storage/block.js';
 import { RedoFlag } from '../redo/redo-record.js';
 import {
   TransactionManager,
@@ -25,6 +26,12 @@ import type { ControlFiles } from '../control/control-file.js';
 
 export interface DatabaseOptions extends OpenStorageOptions {
   readonly lockTimeoutMs?: number;
+  /**
+   * Who keeps DDL away from transactions using the table: 'engine' (the default) refuses
+   * DROP, CREATE INDEX and rebuilds while any transaction is active; 'caller' trusts the
+   * caller's table locks (the SQL layer holds an exclusive lock on the table).
+   */
+  readonly ddlGuard?: 'engine' | 'caller';
 }
 
 export interface CreateTableSpec {
@@ -64,6 +71,7 @@ export class Database {
   readonly #tables = new Map<string, Table>();
   /** Every table and index tree by object number: undo names the tree it restores. */
   readonly #trees: Map<number, BTree>;
+  #ddlGuard: 'engine' | 'caller' = 'engine';
 
   private constructor(storage: Storage, catalog: Catalog, transactions: TransactionManager, trees: Map<number, BTree>) {
     this.storage = storage;
@@ -117,6 +125,7 @@ export class Database {
         ...(options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs }),
       });
       const database = new Database(storage, catalog, transactions, trees);
+      database.#ddlGuard = options.ddlGuard ?? 'engine';
       for (const definition of catalog.tables()) {
         if (!definition.dropping) await database.#register(definition);
       }
@@ -129,6 +138,7 @@ export class Database {
       (database as { recovery: RecoveryReport }).recovery = recovery;
       for (const definition of catalog.tables()) {
         if (definition.dropping) await database.#finishDrop(definition);
+        else if (definition.garbage !== undefined) await database.#collectGarbage(definition);
       }
       return database;
     } catch (error) {
@@ -282,6 +292,78 @@ export class Database {
     await this.#finishDrop(dropping);
   }
 
+  /**
+   * Replaces a table's trees with new ones holding `rows` (none for TRUNCATE), under a new
+   * definition (a new primary key for ADD PRIMARY KEY): new trees are created and recorded as
+   * garbage first, filled by direct path, then swapped in while the old ones become the
+   * garbage, which is freed last. A crash at any point leaves the old table or the new one.
+   */
+  async rebuildTable(
+    name: string,
+    change: (definition: TableDefinition) => TableDefinition,
+    rows: (old: Table) => AsyncIterable<Row> | Iterable<Row>,
+  ): Promise<Table> {
+    this.#assertOpen();
+    this.#assertQuiet('rebuilding a table');
+    const old = this.table(name);
+    const target = change(old.definition);
+    const fileNumber = old.definition.root.fileNumber;
+    const fresh: { root: BlockAddress; objectNumber: number }[] = [];
+    const objectNumber = this.catalog.allocateObjectNumber();
+    fresh.push({ root: await this.#createTree(fileNumber, objectNumber), objectNumber });
+    const indexes = [];
+    for (const index of target.indexes) {
+      const indexObject = this.catalog.allocateObjectNumber();
+      const root = await this.#createTree(fileNumber, indexObject);
+      fresh.push({ root, objectNumber: indexObject });
+      indexes.push({ ...index, objectNumber: indexObject, root });
+    }
+    await this.catalog.put({ ...old.definition, garbage: fresh });
+    const rebuilt: TableDefinition = { ...target, objectNumber, root: fresh[0].root, indexes, garbage: undefined };
+    const building = new Table(this.storage, this.transactions, rebuilt);
+    try {
+      await building.loadDirect(rows(old));
+    } catch (error) {
+      await this.#collectGarbage({ ...old.definition, garbage: fresh });
+      throw error;
+    }
+    const retired = old.trees().map((tree) => ({ root: tree.root, objectNumber: tree.objectNumber }));
+    await this.catalog.put({ ...rebuilt, garbage: retired });
+    for (const tree of old.trees()) this.#trees.delete(tree.objectNumber);
+    const table = await this.#register({ ...rebuilt, garbage: retired });
+    await this.#collectGarbage(table.definition);
+    return this.table(name);
+  }
+
+  /** Replaces a table's definition where no tree changes (ADD/DROP COLUMN, defaults, checks, renames). */
+  async alterDefinition(name: string, change: (definition: TableDefinition) => TableDefinition): Promise<Table> {
+    this.#assertOpen();
+    const old = this.table(name);
+    const next = change(old.definition);
+    if (next.name !== name) {
+      validateIdentifier(next.name, 'table');
+      if (this.catalog.hasTable(next.name)) throw new DbError('TABLE_EXISTS', `table ${next.name} already exists`);
+      await this.catalog.put(next);
+      await this.catalog.remove(name);
+      this.#tables.delete(name);
+    } else {
+      await this.catalog.put(next);
+    }
+    return this.#register(next);
+  }
+
+  /** Frees the trees listed as garbage in a table's definition, then clears the list. */
+  async #collectGarbage(definition: TableDefinition): Promise<void> {
+    for (const { root, objectNumber } of definition.garbage ?? []) {
+      await this.#freeTree(
+        new BTree(root, objectNumber, this.storage.space.inFile(root.fileNumber), this.storage.cache.blockBytes),
+      );
+    }
+    const clean = { ...definition, garbage: undefined };
+    await this.catalog.put(clean);
+    if (this.#tables.has(definition.name)) await this.#register(clean);
+  }
+
   async #finishDrop(definition: TableDefinition): Promise<void> {
     const table = new Table(this.storage, this.transactions, definition);
     for (const tree of table.trees()) {
@@ -310,7 +392,7 @@ export class Database {
   }
 
   #assertQuiet(statement: string): void {
-    if (this.transactions.activeCount > 0) {
+    if (this.#ddlGuard === 'engine' && this.transactions.activeCount > 0) {
       throw new DbError(
         'LOCK_TIMEOUT',
         `${statement} needs no transaction to be active (${this.transactions.activeCount} are); retry when they end`,
