@@ -109,6 +109,8 @@ export const TdbCode = {
   UNKNOWN_DATABASE: { code: 'TDB-7007', sqlState: '3D000' },
   CANNOT_CONNECT_NOW: { code: 'TDB-7008', sqlState: '57P03' },
   CONNECTION_FAILURE: { code: 'TDB-7009', sqlState: '08006' },
+  /** Bind named a portal that already exists (the wire protocol's Bind; SQL's DECLARE of an open cursor). */
+  DUPLICATE_CURSOR: { code: 'TDB-7010', sqlState: '42P03' },
 } as const;
 
 export type TdbCodeName = keyof typeof TdbCode;
