@@ -604,6 +604,8 @@ export interface AlterUserStatement {
   readonly defaultTablespace?: string;
   /** ACCOUNT LOCK / UNLOCK, NOLOGIN / LOGIN. */
   readonly login?: boolean;
+  /** SUPERUSER / NOSUPERUSER, when written. */
+  readonly superuser?: boolean;
   readonly pos: Position;
 }
 
