@@ -7,10 +7,17 @@
 #   scripts/install-system-deps.sh --bench    # also the anchors that bench/ measures against
 set -euo pipefail
 
-# command-to-package pairs; the list grows as parts need real clients.
+# check:package pairs, where check is a command looked up on PATH or, when it starts with
+# a slash, an absolute path that must be executable (for programs the Debian packages keep
+# outside PATH, or behind a wrapper that exists without them). The list grows as parts need
+# real clients. Debian 12 ships pgbench 15 in the server package postgresql-15, not in
+# postgresql-client-15; /usr/bin/pgbench is only postgresql-client-common's wrapper.
 test_needs=(
+  psql:postgresql-client
+  /usr/lib/postgresql/15/bin/pgbench:postgresql-15
 )
 bench_needs=(
+  /usr/lib/postgresql/15/bin/postgres:postgresql-15
 )
 
 wanted=("${test_needs[@]}")
@@ -18,9 +25,14 @@ if [[ "${1:-}" == "--bench" ]]; then wanted+=("${bench_needs[@]}"); fi
 
 missing=()
 for pair in "${wanted[@]}"; do
-  command_name=${pair%%:*}
+  check=${pair%%:*}
   package_name=${pair#*:}
-  if ! command -v "$command_name" >/dev/null 2>&1; then missing+=("$package_name"); fi
+  if [[ $check == /* ]]; then
+    [[ -x $check ]] && continue
+  elif command -v "$check" >/dev/null 2>&1; then
+    continue
+  fi
+  [[ " ${missing[*]} " == *" $package_name "* ]] || missing+=("$package_name")
 done
 
 if [[ ${#missing[@]} -eq 0 ]]; then
