@@ -73,3 +73,21 @@ export {
   clearLogGroup,
   verifyOnlineLogs,
 } from './instance/mount-admin.js';
+export {
+  DatabaseServer,
+  initDatabase,
+  readConfig,
+  readPidFile,
+  isAlive,
+  SYS_PASSWORD_FILE,
+  SYS_VERIFIER_FILE,
+  PID_FILE,
+  type InitOptions,
+  type InitResult,
+  type StartOptions,
+  type PidFile,
+} from './server/server.js';
+export { CONFIG_FILE, DEFAULT_PORT, parseConfig, type ServerConfig } from './server/config.js';
+export { SqlEngine, SERVER_VERSION, type SqlEngineOptions } from './sql/engine.js';
+export { parse as parseSql, parseExpression, type ParsedStatement } from './sql/parser.js';
+export { WireServer, type WireServerOptions } from './wire/index.js';

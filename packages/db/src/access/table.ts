@@ -184,6 +184,108 @@ export class Table {
     return deleted;
   }
 
+  /**
+   * Updates the row stored under an encoded primary key (from scanEntries), once it is
+   * locked: `change` sees the newest version and returns the whole new row, or null to leave
+   * it alone (its predicate no longer holds). Returns the new row, or undefined if the row
+   * is gone or was left alone. The primary key may not change.
+   */
+  async updateAt(
+    txn: Transaction,
+    key: Uint8Array,
+    change: (row: Row) => readonly Value[] | null,
+  ): Promise<Row | undefined> {
+    let result: { before: Row; after: Row } | undefined;
+    await this.#statement(txn, async () => {
+      await this.#transactions.change(txn, this.primary, key, (current) => {
+        result = undefined;
+        if (current === undefined || current.deleted) return { kind: 'none' };
+        const before = decodeRow(this.#types, current.payload);
+        const proposed = change(before);
+        if (proposed === null) return { kind: 'none' };
+        const after = this.#validate(proposed);
+        if (this.#keyColumns.some((column) => compareDiffers(before[column], after[column]))) {
+          throw new DbError(
+            'INVALID_PARAMETER',
+            `updating the primary key of ${this.definition.name} is not supported; delete and insert the row`,
+          );
+        }
+        result = { before, after };
+        return { kind: 'put', payload: encodeRow(this.#types, after) };
+      });
+      if (result === undefined) return;
+      const { before, after } = result;
+      for (const index of this.#indexes) {
+        if (!index.columns.some((column) => compareDiffers(before[column], after[column]))) continue;
+        await this.#deleteIndexEntry(txn, index, before, key);
+        await this.#putIndexEntry(txn, index, after, key);
+      }
+    });
+    return result?.after;
+  }
+
+  /** Deletes the row under an encoded primary key if `recheck` (on the newest version) allows; returns the deleted row. */
+  async deleteAt(
+    txn: Transaction,
+    key: Uint8Array,
+    recheck: (row: Row) => boolean = () => true,
+  ): Promise<Row | undefined> {
+    let before: Row | undefined;
+    await this.#statement(txn, async () => {
+      await this.#transactions.change(txn, this.primary, key, (current) => {
+        before = undefined;
+        if (current === undefined || current.deleted) return { kind: 'none' };
+        const row = decodeRow(this.#types, current.payload);
+        if (!recheck(row)) return { kind: 'none' };
+        before = row;
+        return { kind: 'put', payload: current.payload, deleted: true };
+      });
+      if (before === undefined) return;
+      for (const index of this.#indexes) await this.#deleteIndexEntry(txn, index, before, key);
+    });
+    return before;
+  }
+
+  /** Encodes primary key values (for updateAt and deleteAt after a point read). */
+  encodeKey(values: readonly Value[]): Uint8Array {
+    return this.#keyFromValues(values);
+  }
+
+  /** Rows with their encoded primary keys, in key order (for UPDATE and DELETE). */
+  async *scanEntries(range: RowRange = {}, view?: ReadView): AsyncGenerator<{ key: Uint8Array; row: Row }> {
+    let keyRange: KeyRange | undefined = this.#keyRange(range);
+    let remaining = range.limit ?? Number.POSITIVE_INFINITY;
+    while (keyRange !== undefined && remaining > 0) {
+      const current: KeyRange = keyRange;
+      const { entries, resume } = await this.#read((source) => {
+        const batch = this.primary.scan(source, current, 64);
+        const visible: { key: Uint8Array; payload: Uint8Array }[] = [];
+        for (const entry of batch.entries) {
+          const payload = this.#visible(source, decodeRowVersion(entry.value), view);
+          if (payload !== undefined) visible.push({ key: entry.key.slice(), payload: payload.slice() });
+        }
+        return { entries: visible, resume: batch.resume };
+      });
+      for (const { key, payload } of entries) {
+        if (remaining-- <= 0) return;
+        yield { key, row: decodeRow(this.#types, payload) };
+      }
+      keyRange = resume;
+    }
+  }
+
+  /** Index lookup with each row's encoded primary key. */
+  async *lookupEntries(
+    indexName: string,
+    values: readonly Value[],
+    view?: ReadView,
+  ): AsyncGenerator<{ key: Uint8Array; row: Row }> {
+    for await (const key of this.#lookupKeys(indexName, values, view)) {
+      const row = await this.#rowByKey(key, view);
+      if (row !== undefined) yield { key, row };
+    }
+  }
+
   // Reads: the last committed version, or the reader's own.
 
   async get(keyValues: readonly Value[], view?: ReadView): Promise<Row | undefined> {
@@ -201,29 +303,19 @@ export class Table {
 
   /** Rows in primary key order within a range, in batches under the hood. */
   async *scan(range: RowRange = {}, view?: ReadView): AsyncGenerator<Row> {
-    let keyRange: KeyRange | undefined = this.#keyRange(range);
-    let remaining = range.limit ?? Number.POSITIVE_INFINITY;
-    while (keyRange !== undefined && remaining > 0) {
-      const current: KeyRange = keyRange;
-      const { rows, resume } = await this.#read((source) => {
-        const batch = this.primary.scan(source, current, 64);
-        const visibleRows: Uint8Array[] = [];
-        for (const entry of batch.entries) {
-          const payload = this.#visible(source, decodeRowVersion(entry.value), view);
-          if (payload !== undefined) visibleRows.push(payload.slice());
-        }
-        return { rows: visibleRows, resume: batch.resume };
-      });
-      for (const payload of rows) {
-        if (remaining-- <= 0) return;
-        yield decodeRow(this.#types, payload);
-      }
-      keyRange = resume;
-    }
+    for await (const entry of this.scanEntries(range, view)) yield entry.row;
   }
 
   /** Rows whose index columns equal `values` (a prefix of the index columns is allowed). */
   async *lookup(indexName: string, values: readonly Value[], view?: ReadView): AsyncGenerator<Row> {
+    for await (const key of this.#lookupKeys(indexName, values, view)) {
+      const row = await this.#rowByKey(key, view);
+      if (row !== undefined) yield row;
+    }
+  }
+
+  /** The primary keys of the rows an index lists under `values`, as the view sees the index. */
+  async *#lookupKeys(indexName: string, values: readonly Value[], view?: ReadView): AsyncGenerator<Uint8Array> {
     const index = this.#indexes.find((candidate) => candidate.definition.name === indexName);
     if (index === undefined)
       throw new DbError('NO_SUCH_INDEX', `table ${this.definition.name} has no index ${indexName}`);
@@ -246,10 +338,7 @@ export class Table {
         }
         return { keys: found, resume: batch.resume };
       });
-      for (const key of keys) {
-        const row = await this.#rowByKey(key, view);
-        if (row !== undefined) yield row;
-      }
+      yield* keys;
       keyRange = resume;
     }
   }

@@ -40,6 +40,9 @@ export interface CreateTableSpec {
   readonly primaryKey?: readonly string[];
   /** Tablespace name; default the first USER tablespace. */
   readonly tablespace?: string;
+  /** CHECK constraints (SQL text) and owner, kept in the definition for the SQL layer. */
+  readonly checks?: TableDefinition['checks'];
+  readonly owner?: string;
 }
 
 export interface CreateIndexSpec {
@@ -217,6 +220,8 @@ export class Database {
       primaryKey,
       root,
       indexes: [],
+      ...(spec.checks === undefined || spec.checks.length === 0 ? {} : { checks: spec.checks }),
+      ...(spec.owner === undefined ? {} : { owner: spec.owner }),
     };
     await this.catalog.put(definition);
     return this.#register(definition);

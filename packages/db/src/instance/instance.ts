@@ -36,6 +36,10 @@ export interface InstanceParameters {
   readonly doublewritePath?: string;
   readonly bufferCacheBlocks?: number;
   readonly lockTimeoutMs?: number;
+  /** Who keeps DDL away from transactions using a table (see DatabaseOptions.ddlGuard). */
+  readonly ddlGuard?: 'engine' | 'caller';
+  /** How often the background checkpoint runs (ms). */
+  readonly checkpointIntervalMs?: number;
   /** Extra sink for alert lines (for example standard error). */
   readonly alertMirror?: (line: string) => void;
 }
@@ -143,6 +147,16 @@ export class Instance {
     return this.#sessions.size;
   }
 
+  /** The file system and clock the instance runs on (administrative commands use them too). */
+  get io(): InstanceIo {
+    return this.#io;
+  }
+
+  /** The control file copies the parameters name (v$controlfile). */
+  get controlFilePaths(): readonly string[] {
+    return this.#controlFilePaths;
+  }
+
   get #controlFilePaths(): readonly string[] {
     return this.#parameters.controlFiles ?? defaultControlFilePaths(this.#parameters.directory);
   }
@@ -159,6 +173,10 @@ export class Instance {
         ? {}
         : { bufferCacheBlocks: this.#parameters.bufferCacheBlocks }),
       ...(this.#parameters.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: this.#parameters.lockTimeoutMs }),
+      ...(this.#parameters.ddlGuard === undefined ? {} : { ddlGuard: this.#parameters.ddlGuard }),
+      ...(this.#parameters.checkpointIntervalMs === undefined
+        ? {}
+        : { checkpointIntervalMs: this.#parameters.checkpointIntervalMs }),
     };
   }
 

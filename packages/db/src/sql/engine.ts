@@ -1,0 +1,625 @@
+// The SQL engine behind the wire protocol: authentication data, sessions, the statements
+// that are not plans (transaction control, SET/SHOW, DDL, EXPLAIN, VACUUM/ANALYZE, users,
+// sequences) and the administrative SQL of the seed (ALTER SYSTEM, ALTER DATABASE in MOUNT
+// and OPEN, CREATE DATABASE in NOMOUNT). sys can connect at every stage; other users only
+// once the database is OPEN.
+import { dirname } from 'node:path';
+import type { Clock } from '@tandem/testkit';
+import { DbError } from '../errors.js';
+import type { Instance } from '../instance/instance.js';
+import {
+  addLogGroup,
+  addLogMember,
+  alterSystemCheckpoint,
+  alterSystemSwitchLogfile,
+  dropLogGroup,
+  dropLogMember,
+} from '../instance/log-admin.js';
+import { clearLogGroup, renameDatafile, renameLogMember, setLogMode } from '../instance/mount-admin.js';
+import type { Engine, EngineSession, QueryOutput, ScramVerifier, StartupRequest } from '../wire/engine.js';
+import { createScramVerifier, formatScramVerifier, parseScramVerifier } from '../wire/scram.js';
+import type * as ast from './ast.js';
+import { SqlCatalog, type TableStatistics } from './catalog.js';
+import { alterTable, createIndex, createTable, dropIndexes, dropTables, truncateTables } from './ddl.js';
+import { ParameterTypes, type Row } from './expr.js';
+import { explainPlan, type PlanNode } from './plan-nodes.js';
+import type { ParseOptions } from './parser.js';
+import { Planner } from './planner.js';
+import { Sequences } from './sequences.js';
+import { SqlSession } from './session.js';
+import { TableLocks } from './locks.js';
+import { dynamicViews } from './views.js';
+import { prepareDelete, prepareInsert, prepareQuery, prepareUpdate, type Executable } from './dml.js';
+
+export const SERVER_VERSION = '15.0 (Tandem 0.1.0)';
+
+export interface SqlEngineOptions {
+  readonly instance: Instance;
+  readonly clock: Clock;
+  /** The name clients give as the startup database (default: the database's name, else tandem). */
+  readonly databaseName?: string;
+  /** Where sys's SCRAM verifier lives, so sys can log in before OPEN. */
+  readonly sysVerifierPath: string;
+  readonly random?: () => number;
+  readonly log?: (level: 'notice' | 'warning' | 'error', line: string) => void;
+  /** How long a statement waits for a table or row lock before TDB-5008 (ms). */
+  readonly lockTimeoutMs?: number;
+  readonly maxStatementBytes?: number;
+}
+
+interface StoredUser {
+  readonly verifier: string;
+  readonly login: boolean;
+  readonly superuser: boolean;
+  readonly defaultTablespace?: string;
+  readonly privileges: readonly string[];
+  readonly tablePrivileges: Readonly<Record<string, readonly string[]>>;
+}
+
+export class SqlEngine implements Engine {
+  readonly instance: Instance;
+  readonly locks: TableLocks;
+  readonly parseOptions: ParseOptions;
+  readonly serverVersion = SERVER_VERSION;
+  readonly #options: SqlEngineOptions;
+  readonly #sessions = new Map<number, SqlSession>();
+  readonly #startedAt: bigint;
+  #catalog: SqlCatalog | undefined;
+  #sequences: Sequences | undefined;
+  #catalogVersion = 0;
+  #nextSessionId = 1;
+
+  constructor(options: SqlEngineOptions) {
+    this.#options = options;
+    this.instance = options.instance;
+    this.locks = new TableLocks(options.clock, options.lockTimeoutMs ?? 60_000);
+    this.parseOptions = options.maxStatementBytes === undefined ? {} : { maxStatementBytes: options.maxStatementBytes };
+    this.#startedAt = this.nowMicros();
+  }
+
+  get databaseName(): string {
+    if (this.#options.databaseName !== undefined) return this.#options.databaseName;
+    const stage = this.instance.stage;
+    if (stage === 'OPEN') return this.instance.database.storage.control.state.dbName;
+    if (stage === 'MOUNT') return this.instance.controlFiles.state.dbName;
+    return 'tandem';
+  }
+
+  get versionString(): string {
+    return `PostgreSQL ${SERVER_VERSION}, Tandem database on Node.js ${process.version}`;
+  }
+
+  get catalogVersion(): number {
+    return this.#catalogVersion;
+  }
+
+  catalogChanged(): void {
+    this.#catalogVersion++;
+  }
+
+  get database(): ReturnType<Instance['database']['valueOf']> & Instance['database'] {
+    return this.instance.database;
+  }
+
+  get sequences(): Sequences {
+    this.#catalogOrThrow();
+    return this.#sequences!;
+  }
+
+  nowMicros(): bigint {
+    return BigInt(Math.round(this.#options.clock.nowMs() * 1000));
+  }
+
+  random(): number {
+    return (this.#options.random ?? Math.random)();
+  }
+
+  log(level: 'notice' | 'warning' | 'error', line: string): void {
+    this.#options.log?.(level, line);
+  }
+
+  takeSnapshot(): number | undefined {
+    return this.instance.stage === 'OPEN' ? this.instance.database.transactions.takeSnapshot() : undefined;
+  }
+
+  releaseSnapshot(snapshot: number): void {
+    if (this.instance.stage === 'OPEN') this.instance.database.transactions.releaseSnapshot(snapshot);
+  }
+
+  /** Cancel wakes lock waits too (statements check between rows). */
+  cancelWaits(_session: SqlSession): void {}
+
+  sessions(): readonly SqlSession[] {
+    return [...this.#sessions.values()];
+  }
+
+  sessionClosed(session: SqlSession): void {
+    this.#sessions.delete(session.id);
+  }
+
+  /** The catalog (OPEN), or one with only the views (NOMOUNT, MOUNT). */
+  catalogForSession(_session?: SqlSession): SqlCatalog {
+    return this.#catalogOrThrow();
+  }
+
+  #catalogOrThrow(): SqlCatalog {
+    if (this.instance.stage !== 'OPEN') {
+      if (this.#catalog === undefined || this.#catalog.isOpen) this.#catalog = this.#newCatalog(undefined);
+      return this.#catalog;
+    }
+    if (this.#catalog === undefined || !this.#catalog.isOpen || this.#catalog.database !== this.instance.database) {
+      this.#catalog = this.#newCatalog(this.instance.database);
+      this.#sequences = new Sequences(this.instance.database.catalog);
+      this.#catalogVersion++;
+    }
+    return this.#catalog;
+  }
+
+  #newCatalog(database: Instance['database'] | undefined): SqlCatalog {
+    const catalog = new SqlCatalog(database);
+    for (const view of dynamicViews({
+      instance: this.instance,
+      instanceName: this.databaseName,
+      version: SERVER_VERSION,
+      startedAtMicros: this.#startedAt,
+      sessions: () =>
+        this.sessions().map((session) => ({
+          id: session.id,
+          user: session.user,
+          status: session.currentStatement === '' ? 'INACTIVE' : 'ACTIVE',
+          program: session.settings.get('application_name'),
+          address: session.remoteAddress,
+          logonMicros: session.startedAt,
+          sql: session.currentStatement,
+          transactionId: session.transaction?.id,
+        })),
+    })) {
+      catalog.addView(view);
+    }
+    return catalog;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Authentication and sessions
+
+  async verifierFor(user: string): Promise<ScramVerifier | undefined> {
+    if (user === 'sys') {
+      try {
+        const text = await this.instance.io.fs.readFile(this.#options.sysVerifierPath);
+        return parseScramVerifier(new TextDecoder().decode(text).trim());
+      } catch (error) {
+        this.log(
+          'warning',
+          `sys cannot log in: its verifier ${this.#options.sysVerifierPath} is unreadable (${String(error)})`,
+        );
+        return undefined;
+      }
+    }
+    if (this.instance.stage !== 'OPEN') return undefined;
+    const stored = this.instance.database.catalog.object<StoredUser>('user', user)?.value;
+    if (stored === undefined || !stored.login) return undefined;
+    return parseScramVerifier(stored.verifier);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async startSession(request: StartupRequest): Promise<EngineSession> {
+    if (request.database !== this.databaseName && request.database !== request.user) {
+      throw new DbError('UNKNOWN_DATABASE', `database "${request.database}" does not exist`);
+    }
+    const stage = this.instance.stage;
+    if (stage !== 'OPEN' && request.user !== 'sys') {
+      throw new DbError('INVALID_AUTHORIZATION', `the database is in ${stage}: only sys may connect until it is OPEN`);
+    }
+    const instanceSession = stage === 'OPEN' ? this.instance.connect() : undefined;
+    const id = this.#nextSessionId++;
+    const session = new SqlSession(this, id, request.user, instanceSession, {
+      remoteAddress: request.remoteAddress,
+      applicationName: request.parameters.get('application_name') ?? '',
+      startupParameters: request.parameters,
+    });
+    this.#sessions.set(id, session);
+    return session;
+  }
+
+  /** Writes sys's verifier file (at init and at ALTER USER sys PASSWORD). */
+  async writeSysVerifier(password: string): Promise<void> {
+    const { fs } = this.instance.io;
+    const text = `${formatScramVerifier(createScramVerifier(password))}\n`;
+    const temporary = `${this.#options.sysVerifierPath}.tmp`;
+    const handle = await fs.open(temporary, { create: true, truncate: true });
+    try {
+      await handle.write(new TextEncoder().encode(text), 0);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temporary, this.#options.sysVerifierPath);
+    await fs.syncDirectory(dirname(this.#options.sysVerifierPath));
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Utility statements
+
+  /** Runs a statement that is not a plan; returns its command tag (undefined: already sent). */
+  async runUtility(
+    session: SqlSession,
+    statement: ast.Statement,
+    text: string,
+    out: QueryOutput,
+    sendRows: (rows: readonly Row[]) => void,
+  ): Promise<string | undefined> {
+    const context = { engine: this, session, out };
+    switch (statement.kind) {
+      case 'begin':
+        session.beginBlock(out);
+        return 'BEGIN';
+      case 'commit':
+        return session.commitBlock(out);
+      case 'rollback':
+        return session.rollbackBlock(out);
+      case 'savepoint':
+        this.instance.database.savepoint(session.savepointTransaction('SAVEPOINT'), statement.name);
+        return 'SAVEPOINT';
+      case 'rollbackToSavepoint':
+        await this.instance.database.rollbackToSavepoint(
+          session.savepointTransaction('ROLLBACK TO SAVEPOINT'),
+          statement.name,
+        );
+        session.recoverBlock();
+        return 'ROLLBACK';
+      case 'releaseSavepoint':
+        session.savepointTransaction('RELEASE SAVEPOINT');
+        return 'RELEASE';
+      case 'setTransaction':
+        return 'SET';
+      case 'set':
+        if (statement.values === 'default') session.settings.reset(statement.name);
+        else session.settings.set(statement.name, statement.values.join(', '));
+        return 'SET';
+      case 'reset':
+        session.settings.reset(statement.name);
+        return 'RESET';
+      case 'show':
+        if (statement.name === 'all') {
+          sendRows(session.settings.all().map((setting) => [setting.name, setting.setting, setting.description]));
+          return 'SHOW';
+        }
+        sendRows([[session.settings.get(statement.name)]]);
+        return 'SHOW';
+      case 'discard':
+        if (statement.what === 'all') session.settings.reset('all');
+        return `DISCARD ${statement.what.toUpperCase()}`;
+      case 'explain':
+        sendRows(this.#explain(session, statement.statement).map((line) => [line]));
+        return 'EXPLAIN';
+      case 'createTable':
+        return createTable(statement, context);
+      case 'drop':
+        return this.#drop(statement, context);
+      case 'alterTable':
+        return alterTable(statement, context);
+      case 'createIndex':
+        return createIndex(statement, context);
+      case 'truncate':
+        return truncateTables(statement, context);
+      case 'createSequence':
+        this.#requireOpen();
+        await this.sequences.create(statement.name, statement.options, undefined, statement.ifNotExists);
+        this.catalogChanged();
+        return 'CREATE SEQUENCE';
+      case 'alterSequence':
+        this.#requireOpen();
+        if (!this.sequences.exists(statement.name) && statement.ifExists) return 'ALTER SEQUENCE';
+        await this.sequences.alter(statement.name, statement.options);
+        return 'ALTER SEQUENCE';
+      case 'vacuum':
+        return this.#vacuum(statement, out);
+      case 'analyze':
+        await this.#analyze(statement.tables);
+        return 'ANALYZE';
+      case 'createUser':
+        return this.#createUser(statement, out);
+      case 'alterUser':
+        return this.#alterUser(statement);
+      case 'grant':
+        return this.#grant(statement);
+      case 'alterSystem':
+        return this.#alterSystem(statement, session);
+      case 'alterDatabase':
+        return this.#alterDatabase(statement, session);
+      case 'createDatabase':
+        throw new DbError(
+          'FEATURE_NOT_SUPPORTED',
+          'CREATE DATABASE over SQL comes with tandem db start --nomount; use tandem db init',
+        );
+      case 'createTablespace':
+      case 'alterTablespace':
+      case 'dropTablespace':
+        throw new DbError('FEATURE_NOT_SUPPORTED', `${statement.kind} is not supported yet`);
+      default:
+        throw new DbError(
+          'FEATURE_NOT_SUPPORTED',
+          `statement ${statement.kind} is not supported here (${text.slice(0, 40)})`,
+        );
+    }
+  }
+
+  #requireOpen(): void {
+    if (this.instance.stage !== 'OPEN') {
+      throw new DbError(
+        'WRONG_INSTANCE_STATE',
+        `the database is in ${this.instance.stage}; this statement needs it OPEN`,
+      );
+    }
+  }
+
+  #explain(session: SqlSession, statement: ast.Statement): string[] {
+    const catalog = this.catalogForSession(session);
+    const planner = new Planner(catalog, new ParameterTypes());
+    switch (statement.kind) {
+      case 'query':
+        return explainPlan(planner.planQuery(statement.query).root);
+      case 'update': {
+        const executable = prepareUpdate(statement, catalog, planner);
+        return [`Update on ${statement.table}`, ...indent(explainPlan(executableRoot(executable)))];
+      }
+      case 'delete': {
+        const executable = prepareDelete(statement, catalog, planner);
+        return [`Delete on ${statement.table}`, ...indent(explainPlan(executableRoot(executable)))];
+      }
+      case 'insert':
+        prepareInsert(statement, catalog, planner);
+        return [`Insert on ${statement.table}`];
+      default:
+        void prepareQuery;
+        throw new DbError('FEATURE_NOT_SUPPORTED', `EXPLAIN of ${statement.kind} is not supported`);
+    }
+  }
+
+  async #drop(
+    statement: ast.DropStatement,
+    context: { engine: SqlEngine; session: SqlSession; out: QueryOutput },
+  ): Promise<string> {
+    switch (statement.objectType) {
+      case 'table':
+        return dropTables(statement, context);
+      case 'index':
+        return dropIndexes(statement, context);
+      case 'sequence':
+        this.#requireOpen();
+        for (const name of statement.names) {
+          if (!this.sequences.exists(name)) {
+            if (statement.ifExists) continue;
+            throw new DbError('UNDEFINED_OBJECT', `sequence "${name}" does not exist`);
+          }
+          await this.sequences.drop(name);
+        }
+        this.catalogChanged();
+        return 'DROP SEQUENCE';
+      case 'user':
+        this.#requireOpen();
+        for (const name of statement.names) {
+          if (name === 'sys') throw new DbError('INSUFFICIENT_PRIVILEGE', 'the user sys cannot be dropped');
+          if (this.instance.database.catalog.object('user', name) === undefined) {
+            if (statement.ifExists) continue;
+            throw new DbError('UNDEFINED_OBJECT', `role "${name}" does not exist`);
+          }
+          await this.instance.database.catalog.removeObject('user', name);
+        }
+        return 'DROP ROLE';
+    }
+  }
+
+  async #vacuum(statement: ast.VacuumStatement, out: QueryOutput): Promise<string> {
+    this.#requireOpen();
+    for (const table of statement.tables) this.catalogForSession().table(table);
+    out.notice({
+      severity: 'NOTICE',
+      sqlState: '00000',
+      message: 'VACUUM has nothing to reclaim: old row versions live in undo, which is freed when no snapshot needs it',
+    });
+    if (statement.analyze) await this.#analyze(statement.tables);
+    return 'VACUUM';
+  }
+
+  /** ANALYZE: counts each table's rows for the planner. */
+  async #analyze(tables: readonly string[]): Promise<void> {
+    this.#requireOpen();
+    const catalog = this.catalogForSession();
+    const names = tables.length > 0 ? tables : catalog.tableNames();
+    for (const name of names) {
+      const table = catalog.table(name);
+      let rows = 0;
+      for await (const _row of table.shape.table.scan()) rows++;
+      const statistics: TableStatistics = { rows, analyzedAt: new Date(this.#options.clock.nowMs()).toISOString() };
+      await this.instance.database.catalog.putObject('stats', name, statistics);
+    }
+    this.catalogChanged();
+  }
+
+  async #createUser(statement: ast.CreateUserStatement, out: QueryOutput): Promise<string> {
+    this.#requireOpen();
+    const catalog = this.instance.database.catalog;
+    if (statement.name === 'sys' || catalog.object('user', statement.name) !== undefined) {
+      if (statement.ifNotExists) {
+        out.notice({
+          severity: 'NOTICE',
+          sqlState: '42710',
+          message: `role "${statement.name}" already exists, skipping`,
+        });
+        return 'CREATE ROLE';
+      }
+      throw new DbError('DUPLICATE_OBJECT', `role "${statement.name}" already exists`);
+    }
+    const user: StoredUser = {
+      verifier: formatScramVerifier(createScramVerifier(statement.password ?? randomPassword())),
+      login: statement.login && statement.password !== undefined,
+      superuser: statement.superuser ?? false,
+      ...(statement.defaultTablespace === undefined ? {} : { defaultTablespace: statement.defaultTablespace }),
+      privileges: [],
+      tablePrivileges: {},
+    };
+    await catalog.putObject('user', statement.name, user);
+    return 'CREATE ROLE';
+  }
+
+  async #alterUser(statement: ast.AlterUserStatement): Promise<string> {
+    if (statement.name === 'sys') {
+      if (statement.password !== undefined) await this.writeSysVerifier(statement.password);
+      return 'ALTER ROLE';
+    }
+    this.#requireOpen();
+    const catalog = this.instance.database.catalog;
+    const stored = catalog.object<StoredUser>('user', statement.name)?.value;
+    if (stored === undefined) throw new DbError('UNDEFINED_OBJECT', `role "${statement.name}" does not exist`);
+    await catalog.putObject('user', statement.name, {
+      ...stored,
+      ...(statement.password === undefined
+        ? {}
+        : { verifier: formatScramVerifier(createScramVerifier(statement.password)), login: true }),
+      ...(statement.login === undefined ? {} : { login: statement.login }),
+      ...(statement.defaultTablespace === undefined ? {} : { defaultTablespace: statement.defaultTablespace }),
+    });
+    return 'ALTER ROLE';
+  }
+
+  async #grant(statement: ast.GrantStatement): Promise<string> {
+    this.#requireOpen();
+    const catalog = this.instance.database.catalog;
+    for (const grantee of statement.grantees) {
+      if (grantee === 'sys' || grantee === 'public') continue;
+      const stored = catalog.object<StoredUser>('user', grantee)?.value;
+      if (stored === undefined) throw new DbError('UNDEFINED_OBJECT', `role "${grantee}" does not exist`);
+      let next: StoredUser;
+      if (statement.tables === undefined) {
+        const set = new Set(stored.privileges);
+        for (const privilege of statement.privileges) {
+          if (statement.revoke) set.delete(privilege);
+          else set.add(privilege);
+        }
+        next = { ...stored, privileges: [...set] };
+      } else {
+        const tablePrivileges = { ...stored.tablePrivileges };
+        for (const table of statement.tables) {
+          this.catalogForSession().table(table);
+          const set = new Set(tablePrivileges[table] ?? []);
+          for (const privilege of statement.privileges) {
+            if (statement.revoke) set.delete(privilege);
+            else set.add(privilege);
+          }
+          tablePrivileges[table] = [...set];
+        }
+        next = { ...stored, tablePrivileges };
+      }
+      await catalog.putObject('user', grantee, next);
+    }
+    return statement.revoke ? 'REVOKE' : 'GRANT';
+  }
+
+  #requireSys(session: SqlSession, what: string): void {
+    if (session.user !== 'sys') throw new DbError('INSUFFICIENT_PRIVILEGE', `${what} needs the sys user`);
+  }
+
+  async #alterSystem(statement: ast.AlterSystemStatement, session: SqlSession): Promise<string> {
+    this.#requireSys(session, 'ALTER SYSTEM');
+    this.#requireOpen();
+    const storage = this.instance.database.storage;
+    switch (statement.action.kind) {
+      case 'checkpoint':
+        await alterSystemCheckpoint(storage);
+        return 'ALTER SYSTEM';
+      case 'switchLogfile':
+        await alterSystemSwitchLogfile(storage);
+        return 'ALTER SYSTEM';
+      case 'set':
+        throw new DbError('FEATURE_NOT_SUPPORTED', `ALTER SYSTEM SET ${statement.action.name} is not supported`);
+    }
+  }
+
+  async #alterDatabase(statement: ast.AlterDatabaseStatement, session: SqlSession): Promise<string> {
+    this.#requireSys(session, 'ALTER DATABASE');
+    const action = statement.action;
+    const instance = this.instance;
+    const { fs, clock } = instance.io;
+    switch (action.kind) {
+      case 'mount':
+        await instance.mount();
+        return 'ALTER DATABASE';
+      case 'open':
+        if (action.resetlogs === true)
+          throw new DbError('FEATURE_NOT_SUPPORTED', 'OPEN RESETLOGS comes with media recovery');
+        await instance.open();
+        this.#catalogOrThrow();
+        return 'ALTER DATABASE';
+      case 'archivelog':
+        this.#expectStage('MOUNT', 'ALTER DATABASE ARCHIVELOG');
+        await setLogMode(instance.controlFiles, action.on ? 'ARCHIVELOG' : 'NOARCHIVELOG', instance.alert);
+        return 'ALTER DATABASE';
+      case 'renameFile': {
+        this.#expectStage('MOUNT', 'ALTER DATABASE RENAME FILE');
+        const state = instance.controlFiles.state;
+        if (state.datafiles.some((file) => file.path === action.from)) {
+          await renameDatafile(instance.controlFiles, fs, action.from, action.to, instance.alert);
+        } else {
+          await renameLogMember(instance.controlFiles, fs, action.from, action.to, instance.alert);
+        }
+        return 'ALTER DATABASE';
+      }
+      case 'clearLogfile':
+        this.#expectStage('MOUNT', 'ALTER DATABASE CLEAR LOGFILE');
+        await clearLogGroup(instance.controlFiles, fs, action.group, { clock, alert: instance.alert });
+        return 'ALTER DATABASE';
+      case 'addLogfile':
+        this.#requireOpen();
+        for (const group of action.groups) {
+          await addLogGroup(instance.database.storage, {
+            members: group.members,
+            sizeBytes: group.sizeBytes ?? 64 * 1024 * 1024,
+          });
+        }
+        return 'ALTER DATABASE';
+      case 'addLogfileMember':
+        this.#requireOpen();
+        for (const member of action.members) await addLogMember(instance.database.storage, action.group, member);
+        return 'ALTER DATABASE';
+      case 'dropLogfileGroup':
+        this.#requireOpen();
+        await dropLogGroup(instance.database.storage, action.group);
+        return 'ALTER DATABASE';
+      case 'dropLogfileMember':
+        this.#requireOpen();
+        await dropLogMember(instance.database.storage, action.member);
+        return 'ALTER DATABASE';
+      default:
+        throw new DbError(
+          'FEATURE_NOT_SUPPORTED',
+          `ALTER DATABASE ${action.kind} comes with backup and media recovery`,
+        );
+    }
+  }
+
+  #expectStage(stage: 'MOUNT' | 'OPEN', what: string): void {
+    if (this.instance.stage !== stage) {
+      throw new DbError(
+        'WRONG_INSTANCE_STATE',
+        `${what} needs the database in ${stage}; it is in ${this.instance.stage}`,
+      );
+    }
+  }
+}
+
+function executableRoot(executable: Executable): PlanNode {
+  if (executable.plan === undefined) throw new DbError('FEATURE_NOT_SUPPORTED', 'no plan to explain');
+  return executable.plan;
+}
+
+function indent(lines: readonly string[]): string[] {
+  return lines.map((line, i) => (i === 0 ? `  ->  ${line}` : `      ${line}`));
+}
+
+export function randomPassword(): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+  const bytes = new Uint8Array(24);
+  globalThis.crypto.getRandomValues(bytes);
+  return [...bytes].map((byte) => alphabet[byte % alphabet.length]).join('');
+}
