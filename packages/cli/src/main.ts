@@ -1,6 +1,7 @@
 // Entry point of the `tandem` command: parses argv with commander and maps failures to
 // exit codes. Each command lives in its own file under commands/.
 import { Command, CommanderError } from 'commander';
+import { registerDbCommand } from './commands/db.js';
 import { registerUpCommand } from './commands/up.js';
 import { packageVersion } from './version.js';
 
@@ -23,6 +24,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
   registerUpCommand(program, io);
+  registerDbCommand(program, io);
   return program;
 }
 
