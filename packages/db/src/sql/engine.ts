@@ -29,6 +29,7 @@ import { Sequences } from './sequences.js';
 import { SqlSession } from './session.js';
 import { TableLocks } from './locks.js';
 import { dynamicViews } from './views.js';
+import { formatTypeName } from './types/types.js';
 import { prepareDelete, prepareInsert, prepareQuery, prepareUpdate, type Executable } from './dml.js';
 
 export const SERVER_VERSION = '15.0 (Tandem 0.1.0)';
@@ -162,6 +163,26 @@ export class SqlEngine implements Engine {
       instanceName: this.databaseName,
       version: SERVER_VERSION,
       startedAtMicros: this.#startedAt,
+      tables: () => {
+        if (database === undefined) return [];
+        const state = database.storage.control.state;
+        return catalog.tableNames().map((name) => {
+          const table = catalog.table(name);
+          const file = state.datafiles.find((datafile) => datafile.number === table.definition.root.fileNumber);
+          return {
+            name,
+            owner: table.definition.owner ?? 'sys',
+            tablespace: state.tablespaces.find((ts) => ts.number === file?.tablespaceNumber)?.name ?? '',
+            rows: catalog.statistics(name)?.rows,
+            columns: table.sqlColumns.map((column) => ({
+              name: column.name,
+              type: formatTypeName(column.type),
+              nullable: column.nullable,
+              ...(column.defaultText === undefined ? {} : { default: column.defaultText }),
+            })),
+          };
+        });
+      },
       sessions: () =>
         this.sessions().map((session) => ({
           id: session.id,

@@ -85,7 +85,12 @@ export function isPlainName(name: string): boolean {
   if (!((first >= 0x61 && first <= 0x7a) || first === 0x5f)) return false;
   for (let i = 1; i < name.length; i++) {
     const code = name.charCodeAt(i);
-    const ok = (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39) || code === 0x5f || code === 0x24;
+    const ok =
+      (code >= 0x61 && code <= 0x7a) ||
+      (code >= 0x30 && code <= 0x39) ||
+      code === 0x5f ||
+      code === 0x24 ||
+      code === 0x23;
     if (!ok) return false;
   }
   return true;

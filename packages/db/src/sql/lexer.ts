@@ -60,8 +60,13 @@ function charClass(code: number): number {
   return code >= 128 ? CLASS_IDENT_START : 0;
 }
 
+/**
+ * `$` continues an identifier as in PostgreSQL (v$session); so does `#`, as in Oracle and
+ * Tibero, whose dynamic views name columns FILE#, GROUP# and SEQUENCE#. PostgreSQL reads
+ * `#` as the bitwise XOR operator, which this dialect does not have.
+ */
 function isIdentContinue(code: number): boolean {
-  return code >= 128 || (ASCII_CLASS[code] & (CLASS_IDENT_START | CLASS_DIGIT)) !== 0 || code === 0x24;
+  return code >= 128 || (ASCII_CLASS[code] & (CLASS_IDENT_START | CLASS_DIGIT)) !== 0 || code === 0x24 || code === 0x23;
 }
 
 function isDigit(code: number): boolean {

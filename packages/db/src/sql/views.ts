@@ -14,6 +14,19 @@ export interface ViewSource {
   readonly instanceName: string;
   readonly version: string;
   readonly startedAtMicros: bigint;
+  /** The user tables with their columns (user_tables, user_tab_columns). */
+  tables(): readonly {
+    readonly name: string;
+    readonly owner: string;
+    readonly tablespace: string;
+    readonly rows: number | undefined;
+    readonly columns: readonly {
+      readonly name: string;
+      readonly type: string;
+      readonly nullable: boolean;
+      readonly default?: string;
+    }[];
+  }[];
   sessions(): readonly {
     readonly id: number;
     readonly user: string;
@@ -184,6 +197,48 @@ export function dynamicViews(source: ViewSource): VirtualRelation[] {
         const paths = instance.controlFilePaths;
         return paths.map((path) => [path, null]);
       },
+    ),
+    view(
+      'user_tables',
+      [
+        ['table_name', T.text],
+        ['owner', T.text],
+        ['tablespace_name', T.text],
+        ['num_rows', T.int8],
+      ],
+      () =>
+        source
+          .tables()
+          .map((table) => [
+            table.name,
+            table.owner,
+            table.tablespace,
+            table.rows === undefined ? null : BigInt(table.rows),
+          ]),
+    ),
+    view(
+      'user_tab_columns',
+      [
+        ['table_name', T.text],
+        ['column_name', T.text],
+        ['data_type', T.text],
+        ['nullable', T.text],
+        ['column_id', T.int4],
+        ['data_default', T.text],
+      ],
+      () =>
+        source
+          .tables()
+          .flatMap((table) =>
+            table.columns.map((column, i) => [
+              table.name,
+              column.name,
+              column.type,
+              column.nullable ? 'Y' : 'N',
+              i + 1,
+              column.default ?? null,
+            ]),
+          ),
     ),
     view(
       'v$session',
