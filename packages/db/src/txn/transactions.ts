@@ -28,8 +28,8 @@ import {
   transactionId,
   u16Bytes,
   UNDO_BLOCK_END_OFFSET,
+  UNDO_BLOCK_RECORDS_OFFSET,
   undoBlockEnd,
-  undoBlockFreeBytes,
   undoBlockInit,
   undoBlockPrevious,
   undoPointerBytes,
@@ -70,6 +70,8 @@ interface LiveTransaction extends Transaction {
   savepoints: Map<string, UndoPointer>;
   /** Set while the transaction is assigned no slot yet (it has written nothing). */
   unassigned: boolean;
+  /** Undo blocks in its chain; undefined when unknown (a transaction found at recovery). */
+  undoBlocks: number | undefined;
 }
 
 export type TreeResolver = (objectNumber: number) => BTree;
@@ -103,6 +105,13 @@ export class TransactionManager {
   readonly #active = new Map<number, LiveTransaction>();
   /** Slots taken in memory, so that two transactions never pick the same free slot. */
   readonly #claimed = new Set<number>();
+  /**
+   * Slots whose transaction committed and was cleaned up but whose on-disk state is still
+   * COMMITTED: they keep their one undo block, and the next transaction to take the slot
+   * overwrites the state in its first change. This saves a mini-transaction per commit; a
+   * crash before then finds the slot COMMITTED, and OPEN releases it.
+   */
+  readonly #reusable = new Set<number>();
   #nextSegment = 0;
   #provisionalId = 0;
   /** Set by abortAll: the instance is going down and every wait fails with it. */
@@ -205,6 +214,7 @@ export class TransactionManager {
       tombstones: [],
       savepoints: new Map(),
       unassigned: true,
+      undoBlocks: 0,
     };
     return txn;
   }
@@ -231,6 +241,13 @@ export class TransactionManager {
   async drain(): Promise<void> {
     this.#startCleanups();
     while (this.#cleanups.size > 0) await Promise.all([...this.#cleanups]);
+    // A clean shutdown leaves no slot COMMITTED on disk: OPEN then has nothing to recover.
+    for (const slotKey of [...this.#reusable]) {
+      if (this.#claimed.has(slotKey)) continue;
+      this.#reusable.delete(slotKey);
+      this.#claimed.add(slotKey);
+      await this.#releaseUndo(Math.floor(slotKey / 0x100), slotKey % 0x100);
+    }
   }
 
   /** Whether `txnId` belongs to a transaction that has neither committed nor rolled back. */
@@ -250,49 +267,114 @@ export class TransactionManager {
     decide: (current: RowVersion | undefined) => ChangeDecision,
   ): Promise<boolean> {
     const txn = this.#live(transaction);
-    if (txn.unassigned) await this.#assignSlot(txn);
-    const { result, tsn } = await this.#storage.mtr(
-      (mtr) => {
-        const header = this.#segmentHeaders[txn.segment];
-        mtr.block(header);
-        const currentBytes = tree.get(mtr, key);
-        const current = currentBytes === undefined ? undefined : decodeRowVersion(currentBytes);
-        if (current !== undefined && current.txnId !== txn.id && this.#active.has(current.txnId)) {
-          throw new RetryAfter('row lock', this.#waitFor(txn, this.#active.get(current.txnId)!));
-        }
-        const decision = decide(current);
-        if (decision.kind === 'none') return undefined;
-        const record = encodeUndoRecord({
-          previous: txn.lastUndo,
-          objectNumber: tree.objectNumber,
-          key,
-          oldValue: currentBytes,
-        });
-        if (record.length > maxUndoRecordBytes(this.#storage.cache.blockBytes)) {
-          throw new DbError('ROW_TOO_LARGE', `an undo record of ${record.length} bytes does not fit in an undo block`);
-        }
-        const undoAddress = { fileNumber: this.#undoFile, blockNumber: txn.newestUndoBlock };
-        const undoBlock = txn.newestUndoBlock === 0 ? undefined : mtr.block(undoAddress);
-        if (undoBlock === undefined || undoBlockFreeBytes(undoBlock) < record.length) {
-          throw new RetryAfter('undo space', this.#growUndo(txn));
-        }
-        const end = undoBlockEnd(undoBlock);
-        const pointer = undoPointer(txn.newestUndoBlock, end);
-        const value = encodeRowVersion(decision.deleted ?? false, txn.id, pointer, decision.payload);
-        tree.upsert(mtr, key, value);
-        mtr.writeBytes(undoAddress, end, record);
-        mtr.writeBytes(undoAddress, UNDO_BLOCK_END_OFFSET, u16Bytes(end + record.length));
-        mtr.writeBytes(header, slotOffset(txn.slot) + 16, undoPointerBytes(pointer));
-        return { pointer, deleted: decision.deleted ?? false };
-      },
-      0,
-      txn.id,
-    );
-    if (result === undefined) return false;
-    assert(tsn > 0, 'a versioned change wrote redo');
-    txn.lastUndo = result.pointer;
-    if (result.deleted) txn.tombstones.push({ objectNumber: tree.objectNumber, key: key.slice() });
-    return true;
+    // A transaction's first change takes its slot (claimed here in memory, written in the
+    // same mtr as the change) and the slot's retained undo block, or a new one.
+    const claim = txn.unassigned ? this.#claimFreeSlot() : undefined;
+    try {
+      const { result } = await this.#storage.mtr(
+        (mtr) => {
+          const segment = claim?.segment ?? txn.segment;
+          const header = this.#segmentHeaders[segment];
+          const headerBytes = mtr.block(header);
+          const currentBytes = tree.get(mtr, key);
+          const current = currentBytes === undefined ? undefined : decodeRowVersion(currentBytes);
+          if (current !== undefined && current.txnId !== txn.id && this.#active.has(current.txnId)) {
+            throw new RetryAfter('row lock', this.#waitFor(txn, this.#active.get(current.txnId)!));
+          }
+          const decision = decide(current);
+          if (decision.kind === 'none') return undefined;
+          let id = txn.id;
+          let slot = txn.slot;
+          let lastUndo = txn.lastUndo;
+          let undoBlockNumber = txn.newestUndoBlock;
+          if (claim !== undefined) {
+            const view = readSlot(headerBytes, claim.slot);
+            const wrap = view.wrap + 1;
+            id = transactionId(wrap, claim.segment, claim.slot);
+            slot = claim.slot;
+            lastUndo = 0;
+            undoBlockNumber = view.newestUndoBlock;
+            const undoAddress = { fileNumber: this.#undoFile, blockNumber: undoBlockNumber };
+            if (undoBlockNumber === 0) {
+              const address = this.#storage.space.inFile(this.#undoFile).allocate(mtr, UNDO_OBJECT_NUMBER);
+              mtr.format(address, { type: BlockType.Undo, objectNumber: UNDO_OBJECT_NUMBER, pageLevel: -1 });
+              undoBlockNumber = address.blockNumber;
+              undoAddress.blockNumber = address.blockNumber;
+            } else {
+              mtr.block(undoAddress);
+            }
+            mtr.writeBytes(undoAddress, 32, undoBlockInit(0));
+            mtr.writeBytes(
+              header,
+              slotOffset(slot),
+              encodeSlot({
+                wrap,
+                state: SlotState.Active,
+                commitTsn: 0,
+                lastUndo: 0,
+                newestUndoBlock: undoBlockNumber,
+              }),
+            );
+          }
+          const record = encodeUndoRecord({
+            previous: lastUndo,
+            objectNumber: tree.objectNumber,
+            key,
+            oldValue: currentBytes,
+          });
+          if (record.length > maxUndoRecordBytes(this.#storage.cache.blockBytes)) {
+            throw new DbError(
+              'ROW_TOO_LARGE',
+              `an undo record of ${record.length} bytes does not fit in an undo block`,
+            );
+          }
+          const undoAddress = { fileNumber: this.#undoFile, blockNumber: undoBlockNumber };
+          const undoBlock = mtr.block(undoAddress);
+          // A block just reset in this mtr reads as empty through the mtr's own changes.
+          const end = claim !== undefined ? UNDO_BLOCK_RECORDS_OFFSET : undoBlockEnd(undoBlock);
+          if (undoBlock.length - end < record.length) {
+            assert(claim === undefined, 'a fresh undo block holds any record');
+            throw new RetryAfter('undo space', this.#growUndo(txn));
+          }
+          const pointer = undoPointer(undoBlockNumber, end);
+          const value = encodeRowVersion(decision.deleted ?? false, id, pointer, decision.payload);
+          tree.upsert(mtr, key, value);
+          mtr.writeBytes(undoAddress, end, record);
+          mtr.writeBytes(undoAddress, UNDO_BLOCK_END_OFFSET, u16Bytes(end + record.length));
+          mtr.writeBytes(header, slotOffset(slot) + 16, undoPointerBytes(pointer));
+          // Active from the moment its version is in the cache: a reader or writer that runs
+          // before this mtr's caller resumes must see the row as locked, not as committed.
+          txn.lastUndo = pointer;
+          if (claim !== undefined) {
+            txn.id = id;
+            txn.segment = claim.segment;
+            txn.slot = claim.slot;
+            txn.newestUndoBlock = undoBlockNumber;
+            txn.undoBlocks = 1;
+            txn.unassigned = false;
+            this.#active.set(id, txn);
+          }
+          return { deleted: decision.deleted ?? false };
+        },
+        0,
+        txn.unassigned ? 0 : txn.id,
+      );
+      if (result === undefined) {
+        if (claim !== undefined) this.#unclaim(claim);
+        return false;
+      }
+      if (result.deleted) txn.tombstones.push({ objectNumber: tree.objectNumber, key: key.slice() });
+      return true;
+    } catch (error) {
+      if (claim !== undefined && txn.unassigned) this.#unclaim(claim);
+      throw error;
+    }
+  }
+
+  #unclaim(claim: { segment: number; slot: number; reusable: boolean }): void {
+    const slotKey = claim.segment * 0x100 + claim.slot;
+    this.#claimed.delete(slotKey);
+    if (claim.reusable) this.#reusable.add(slotKey);
   }
 
   /** Reads the current version of a key (no locking; the SQL layer adds read consistency). */
@@ -459,6 +541,7 @@ export class TransactionManager {
     txn.lastUndo = view.lastUndo;
     txn.newestUndoBlock = view.newestUndoBlock;
     txn.unassigned = false;
+    txn.undoBlocks = undefined;
     this.#active.set(txn.id, txn);
     this.#claimed.add(segment * 0x100 + slot);
     return txn;
@@ -475,45 +558,18 @@ export class TransactionManager {
     return txn;
   }
 
-  /** Takes a free slot (its own mtr) and makes the transaction ACTIVE in the table. */
-  async #assignSlot(txn: LiveTransaction): Promise<void> {
-    const { segment, slot } = this.#claimFreeSlot();
-    const header = this.#segmentHeaders[segment];
-    try {
-      const { result: wrap } = await this.#storage.mtr((mtr) => {
-        const view = readSlot(mtr.block(header), slot);
-        assert(view.state === SlotState.Free, () => `slot ${segment}/${slot} claimed but not free`);
-        const next = {
-          wrap: view.wrap + 1,
-          state: SlotState.Active,
-          commitTsn: 0,
-          lastUndo: 0,
-          newestUndoBlock: 0,
-        } as const;
-        mtr.writeBytes(header, slotOffset(slot), encodeSlot(next));
-        return next.wrap;
-      });
-      txn.id = transactionId(wrap, segment, slot);
-    } catch (error) {
-      this.#claimed.delete(segment * 0x100 + slot);
-      throw error;
-    }
-    txn.segment = segment;
-    txn.slot = slot;
-    txn.unassigned = false;
-    this.#active.set(txn.id, txn);
-  }
-
-  #claimFreeSlot(): { segment: number; slot: number } {
+  #claimFreeSlot(): { segment: number; slot: number; reusable: boolean } {
     for (let attempt = 0; attempt < this.#segmentHeaders.length; attempt++) {
       const segment = this.#nextSegment;
       this.#nextSegment = (this.#nextSegment + 1) % this.#segmentHeaders.length;
       const bytes = this.#storage.cache.frame(this.#segmentHeaders[segment])!.bytes;
       for (let slot = 0; slot < this.#slotsPerSegment; slot++) {
         const claimKey = segment * 0x100 + slot;
-        if (this.#claimed.has(claimKey) || readSlot(bytes, slot).state !== SlotState.Free) continue;
+        if (this.#claimed.has(claimKey)) continue;
+        const reusable = this.#reusable.delete(claimKey);
+        if (!reusable && readSlot(bytes, slot).state !== SlotState.Free) continue;
         this.#claimed.add(claimKey);
-        return { segment, slot };
+        return { segment, slot, reusable };
       }
     }
     throw new DbError(
@@ -539,6 +595,7 @@ export class TransactionManager {
       txn.id,
     );
     txn.newestUndoBlock = blockNumber;
+    if (txn.undoBlocks !== undefined) txn.undoBlocks++;
   }
 
   /** Applies undo records newest first until the transaction's last record is `target`. Returns how many. */
@@ -571,8 +628,19 @@ export class TransactionManager {
     return applied;
   }
 
-  /** Frees a finished transaction's undo blocks, a few per mtr, then frees its slot. */
-  async #releaseUndo(segment: number, slot: number): Promise<void> {
+  /**
+   * Frees a finished transaction's undo blocks but the oldest, a few per mtr, then marks
+   * the slot FREE keeping that block for the slot's next transaction (so a transaction's
+   * first change needs no allocation). A committed transaction with a single undo block is
+   * released in memory only (see #reusable).
+   */
+  async #releaseUndo(segment: number, slot: number, committedWithOneBlock = false): Promise<void> {
+    const slotKey = segment * 0x100 + slot;
+    if (committedWithOneBlock) {
+      this.#reusable.add(slotKey);
+      this.#claimed.delete(slotKey);
+      return;
+    }
     const header = this.#segmentHeaders[segment];
     const space = this.#storage.space.inFile(this.#undoFile);
     for (;;) {
@@ -582,26 +650,32 @@ export class TransactionManager {
         // Gather the blocks to free first: reading a block's previous link needs it cached.
         const chain: number[] = [];
         let block = view.newestUndoBlock;
+        let reachedOldest = block === 0;
         while (block !== 0 && chain.length < FREE_BLOCKS_PER_MTR) {
+          const previous = undoBlockPrevious(mtr.block({ fileNumber: this.#undoFile, blockNumber: block }));
+          if (previous === 0) {
+            reachedOldest = true;
+            break;
+          }
           chain.push(block);
-          block = undoBlockPrevious(mtr.block({ fileNumber: this.#undoFile, blockNumber: block }));
+          block = previous;
         }
         for (const blockNumber of chain) space.free(mtr, { fileNumber: this.#undoFile, blockNumber });
-        const finished = block === 0;
         mtr.writeBytes(
           header,
           slotOffset(slot),
           encodeSlot(
-            finished
-              ? { wrap: view.wrap, state: SlotState.Free, commitTsn: 0, lastUndo: 0, newestUndoBlock: 0 }
+            reachedOldest
+              ? { wrap: view.wrap, state: SlotState.Free, commitTsn: 0, lastUndo: 0, newestUndoBlock: block }
               : { ...view, newestUndoBlock: block },
           ),
         );
-        return finished;
+        return reachedOldest;
       });
       if (done) break;
     }
-    this.#claimed.delete(segment * 0x100 + slot);
+    this.#reusable.delete(slotKey);
+    this.#claimed.delete(slotKey);
   }
 
   /** After commit: remove the rows the transaction deleted, then release its undo. */
@@ -617,7 +691,7 @@ export class TransactionManager {
         if (version.deleted && version.txnId === txn.id) tree.delete(mtr, key);
       });
     }
-    await this.#releaseUndo(txn.segment, txn.slot);
+    await this.#releaseUndo(txn.segment, txn.slot, txn.undoBlocks === 1);
   }
 
   #treeIfExists(objectNumber: number): BTree | undefined {

@@ -139,6 +139,8 @@ export function encodeSlot(view: SlotView): Uint8Array {
 
 export const UNDO_BLOCK_PREVIOUS_OFFSET = BLOCK_HEADER_BYTES;
 export const UNDO_BLOCK_END_OFFSET = BLOCK_HEADER_BYTES + 4;
+/** Where an undo block's records begin (its end offset when empty). */
+export const UNDO_BLOCK_RECORDS_OFFSET = UNDO_BLOCK_FIXED_BYTES;
 
 /** The fixed part of a new undo block: previous block of the transaction, and an empty record area. */
 export function undoBlockInit(previousBlock: number): Uint8Array {
