@@ -1,8 +1,13 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { main, type CliIo } from './main.js';
+import { startLocalSystem } from './commands/up.js';
 
 function captureIo(): CliIo & { stdout: string; stderr: string } {
   const io = {
@@ -38,11 +43,31 @@ describe('tandem CLI', () => {
     expect(io.stderr).toContain("unknown command 'frobnicate'");
   });
 
-  it('up says plainly that nothing was started while no part is runnable', async () => {
-    const io = captureIo();
-    expect(await main(['node', 'tandem', 'up'], io)).toBe(0);
-    expect(io.stdout).toMatch(/not started/);
-    expect(io.stdout).toContain('[notice] tandem up: no part of the system can run yet, so nothing was started.');
+  it('up creates the local database on the first run, serves it, and reuses it on the next', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'tandem-up-'));
+    try {
+      for (const run of [1, 2]) {
+        const io = captureIo();
+        const stop = await startLocalSystem({ stateDir, port: '0' }, io);
+        try {
+          expect(io.stdout.includes('first run: creating the database'), `run ${run}`).toBe(run === 1);
+          expect(io.stdout).toContain('load balancer: not started');
+          const port = Number(/OPEN on 127\.0\.0\.1:(\d+)/.exec(io.stdout)?.[1]);
+          const password = (await readFile(join(stateDir, 'db', 'sys.password'), 'utf8')).trim();
+          const client = new pg.Client({ host: '127.0.0.1', port, user: 'sys', password, database: 'tandem' });
+          await client.connect();
+          if (run === 1) await client.query('create table kept (n int primary key)');
+          await client.query('insert into kept values ($1)', [run]);
+          const { rows } = await client.query<{ n: number }>('select n from kept order by n');
+          expect(rows.map((row) => row.n)).toEqual(run === 1 ? [1] : [1, 2]);
+          await client.end();
+        } finally {
+          await stop();
+        }
+      }
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('runs as the installed bin (npx tandem --help)', async () => {
