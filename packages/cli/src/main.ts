@@ -2,6 +2,7 @@
 // exit codes. Each command lives in its own file under commands/.
 import { Command, CommanderError } from 'commander';
 import { registerDbCommand } from './commands/db.js';
+import { registerSqlCommand } from './commands/sql.js';
 import { registerUpCommand } from './commands/up.js';
 import { packageVersion } from './version.js';
 
@@ -24,6 +25,7 @@ export function createProgram(io: CliIo = processIo): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
   registerUpCommand(program, io);
+  registerSqlCommand(program, io);
   registerDbCommand(program, io);
   return program;
 }
