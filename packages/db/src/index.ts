@@ -91,3 +91,12 @@ export { CONFIG_FILE, DEFAULT_PORT, parseConfig, type ServerConfig } from './ser
 export { SqlEngine, SERVER_VERSION, type SqlEngineOptions } from './sql/engine.js';
 export { parse as parseSql, parseExpression, type ParsedStatement } from './sql/parser.js';
 export { WireServer, type WireServerOptions } from './wire/index.js';
+export type {
+  Engine,
+  EngineSession,
+  QueryOutput,
+  FieldDescription,
+  Notice,
+  PreparedStatement,
+  Portal,
+} from './wire/engine.js';
