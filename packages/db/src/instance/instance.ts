@@ -152,6 +152,11 @@ export class Instance {
     return this.#io;
   }
 
+  /** The database directory (relative file names in SQL resolve against it). */
+  get directory(): string {
+    return this.#parameters.directory;
+  }
+
   /** The control file copies the parameters name (v$controlfile). */
   get controlFilePaths(): readonly string[] {
     return this.#controlFilePaths;

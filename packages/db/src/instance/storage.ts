@@ -497,6 +497,32 @@ export class Storage {
    * ALTER TABLESPACE ADD DATAFILE: creates the file, records it in the control file, and
    * makes its space available. Returns the new file number.
    */
+  /**
+   * CREATE TABLESPACE: records a new USER tablespace, then adds its datafiles. A crash in
+   * between leaves the tablespace without files; ALTER TABLESPACE ADD DATAFILE completes it.
+   */
+  async addTablespace(name: string, files: readonly Parameters<Storage['addDatafile']>[1][]): Promise<number> {
+    this.#assertUsable();
+    const state = this.control.state;
+    if (state.tablespaces.some((ts) => ts.name.toLowerCase() === name.toLowerCase())) {
+      throw new DbError('DUPLICATE_OBJECT', `tablespace "${name}" already exists`);
+    }
+    if (files.length === 0) throw new DbError('INVALID_PARAMETER', `tablespace ${name} needs at least one datafile`);
+    for (const file of files) {
+      if (state.datafiles.some((entry) => entry.path === file.path)) {
+        throw new DbError('FILE_EXISTS', `'${file.path}' is already a datafile of this database`);
+      }
+    }
+    const number = Math.max(...state.tablespaces.map((ts) => ts.number)) + 1;
+    await this.control.update((current) => ({
+      ...current,
+      tablespaces: [...current.tablespaces, { number, name, kind: 'USER' }],
+    }));
+    for (const file of files) await this.addDatafile(name, file);
+    this.io.alert.notice(`tablespace ${name} created with ${files.length} datafile(s)`);
+    return number;
+  }
+
   async addDatafile(
     tablespaceName: string,
     spec: {

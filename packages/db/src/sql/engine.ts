@@ -3,7 +3,7 @@
 // sequences) and the administrative SQL of the seed (ALTER SYSTEM, ALTER DATABASE in MOUNT
 // and OPEN, CREATE DATABASE in NOMOUNT). sys can connect at every stage; other users only
 // once the database is OPEN.
-import { dirname } from 'node:path';
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Clock } from '@tandem/testkit';
 import { DbError } from '../errors.js';
 import type { Instance } from '../instance/instance.js';
@@ -127,8 +127,10 @@ export class SqlEngine implements Engine {
     if (this.instance.stage === 'OPEN') this.instance.database.transactions.releaseSnapshot(snapshot);
   }
 
-  /** Cancel wakes lock waits too (statements check between rows). */
-  cancelWaits(_session: SqlSession): void {}
+  /** Cancel wakes table lock waits too (statements check between rows). */
+  cancelWaits(session: SqlSession): void {
+    this.locks.cancelWaits(session.id, new DbError('QUERY_CANCELED', 'canceling statement due to user request'));
+  }
 
   sessions(): readonly SqlSession[] {
     return [...this.#sessions.values()];
@@ -354,9 +356,11 @@ export class SqlEngine implements Engine {
           'CREATE DATABASE over SQL comes with tandem db start --nomount; use tandem db init',
         );
       case 'createTablespace':
+        return this.#createTablespace(statement, session);
       case 'alterTablespace':
+        return this.#alterTablespace(statement, session);
       case 'dropTablespace':
-        throw new DbError('FEATURE_NOT_SUPPORTED', `${statement.kind} is not supported yet`);
+        throw new DbError('FEATURE_NOT_SUPPORTED', 'DROP TABLESPACE is not supported yet');
       default:
         throw new DbError(
           'FEATURE_NOT_SUPPORTED',
@@ -535,6 +539,63 @@ export class SqlEngine implements Engine {
       await catalog.putObject('user', grantee, next);
     }
     return statement.revoke ? 'REVOKE' : 'GRANT';
+  }
+
+  /** A DATAFILE clause as the storage engine takes it: the path resolved, sizes in blocks. */
+  #datafileSpec(spec: ast.DatafileSpec): Parameters<Instance['database']['storage']['addDatafile']>[1] {
+    const blockBytes = this.instance.database.storage.cache.blockBytes;
+    const blocks = (bytes: number): number => Math.ceil(bytes / blockBytes);
+    const sizeBlocks = Math.max(64, blocks(spec.sizeBytes ?? 8 * 1024 * 1024));
+    const path = isAbsolute(spec.path) ? spec.path : resolvePath(this.instance.directory, spec.path);
+    const autoextend =
+      spec.autoextend?.on === true
+        ? {
+            nextBlocks: Math.max(8, blocks(spec.autoextend.nextBytes ?? 8 * 1024 * 1024)),
+            maxBlocks:
+              spec.autoextend.maxBytes === undefined || spec.autoextend.maxBytes === 'unlimited'
+                ? 1 << 22
+                : Math.max(sizeBlocks, blocks(spec.autoextend.maxBytes)),
+          }
+        : undefined;
+    return { path, sizeBlocks, ...(autoextend === undefined ? {} : { autoextend }) };
+  }
+
+  async #createTablespace(statement: ast.CreateTablespaceStatement, session: SqlSession): Promise<string> {
+    this.#requireSys(session, 'CREATE TABLESPACE');
+    this.#requireOpen();
+    if (statement.type !== 'permanent') {
+      throw new DbError(
+        'FEATURE_NOT_SUPPORTED',
+        `${statement.type.toUpperCase()} tablespaces are created with the database`,
+      );
+    }
+    await this.instance.database.storage.addTablespace(
+      statement.name.toUpperCase(),
+      statement.datafiles.map((file) => this.#datafileSpec(file)),
+    );
+    return 'CREATE TABLESPACE';
+  }
+
+  async #alterTablespace(statement: ast.AlterTablespaceStatement, session: SqlSession): Promise<string> {
+    this.#requireSys(session, 'ALTER TABLESPACE');
+    this.#requireOpen();
+    const storage = this.instance.database.storage;
+    const tablespace = storage.control.state.tablespaces.find(
+      (ts) => ts.name.toLowerCase() === statement.name.toLowerCase(),
+    );
+    if (tablespace === undefined)
+      throw new DbError('UNDEFINED_TABLESPACE', `tablespace "${statement.name}" does not exist`);
+    switch (statement.action.kind) {
+      case 'addDatafile':
+        for (const file of statement.action.datafiles)
+          await storage.addDatafile(tablespace.name, this.#datafileSpec(file));
+        return 'ALTER TABLESPACE';
+      default:
+        throw new DbError(
+          'FEATURE_NOT_SUPPORTED',
+          `ALTER TABLESPACE ... ${statement.action.kind} comes with backup and recovery`,
+        );
+    }
   }
 
   #requireSys(session: SqlSession, what: string): void {
