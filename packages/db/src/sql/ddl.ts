@@ -8,7 +8,7 @@ import type { QueryOutput } from '../wire/engine.js';
 import type * as ast from './ast.js';
 import { columnSqlType, typeOfColumnDef, type SqlTable } from './catalog.js';
 import { formatExpr } from './deparse.js';
-import { bindExpr, coerce, coerceToBoolean, ParameterTypes, Scope } from './expr.js';
+import { bindExpr, coerce, coerceToBoolean, ParameterTypes, Scope, walkExpr } from './expr.js';
 import { Planner } from './planner.js';
 import { tableColumns } from './dml.js';
 import { isStorable, storageTypeOf, T, type SqlType } from './types/types.js';
@@ -364,19 +364,21 @@ async function alterAction(name: string, action: ast.AlterTableAction, context: 
           `cannot drop column ${action.name} of table ${name}: the primary key depends on it`,
         );
       }
+      // As in PostgreSQL, the indexes (and UNIQUE constraints) on the column go with it, without CASCADE.
       const dependent = definition.indexes.filter((index) => index.columns.includes(action.name));
-      if (dependent.length > 0 && !action.cascade) {
-        throw new DbError(
-          'DEPENDENT_OBJECTS',
-          `cannot drop column ${action.name} of table ${name} because index ${dependent[0].name} depends on it`,
-          {
-            hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
-          },
-        );
-      }
       for (const index of dependent) await database.dropIndex(name, index.name);
+      // So do the CHECK constraints that read it.
+      const readsColumn = (text: string): boolean => {
+        let found = false;
+        walkExpr(parseOne(text), (node) => {
+          if (node.kind === 'column' && node.name === action.name) found = true;
+          return !found;
+        });
+        return found;
+      };
       await database.alterDefinition(name, (d) => ({
         ...d,
+        ...(d.checks === undefined ? {} : { checks: d.checks.filter((check) => !readsColumn(check.expr)) }),
         columns: d.columns.map((c) =>
           c.name === action.name
             ? {

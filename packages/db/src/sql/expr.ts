@@ -94,6 +94,8 @@ export interface ScopeColumn {
   readonly columnNumber: number;
   /** Not found by unqualified name or by `*` (USING/NATURAL duplicates, junk columns). */
   readonly hidden?: boolean;
+  /** A side's own copy of a USING/NATURAL join column: hidden, yet `t.*` still lists it. */
+  readonly usingCopy?: boolean;
 }
 
 export class Scope {
@@ -196,6 +198,28 @@ export function astKey(expr: ast.Expr): string {
   );
 }
 
+/**
+ * A key for matching an expression against the GROUP BY list: astKey with each column
+ * reference replaced by the slot it names in `scope`, so `t.id` and `id` match as in PostgreSQL.
+ */
+export function groupingKey(expr: ast.Expr, scope: Scope): string {
+  return JSON.stringify(expr, (key, value: unknown) => {
+    if (key === 'pos') return undefined;
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'column') {
+      const ref = value as ast.ColumnRef;
+      let slot: number | undefined;
+      try {
+        slot = scope.find(ref);
+      } catch {
+        slot = undefined;
+      }
+      if (slot !== undefined) return { kind: 'column', slot };
+    }
+    return value;
+  });
+}
+
 /** Whether an expression contains an aggregate call (not looking into subqueries). */
 export function containsAggregate(expr: ast.Expr): boolean {
   let found = false;
@@ -294,6 +318,22 @@ const FOLD_CONTEXT: EvalContext = {
   random: () => 0,
 };
 
+/**
+ * Whether a value of these types depends on the session TimeZone (text ↔ timestamptz,
+ * timestamp ↔ timestamptz, timestamptz ± interval...): such an expression is not folded
+ * with FOLD_CONTEXT's UTC but evaluated with the session's zone when it runs.
+ */
+function dependsOnTimeZone(...types: readonly SqlType[]): boolean {
+  return types.some((type) => type.name === 'timestamptz');
+}
+
+/** The value of parameter `index` + 1; a statement run without it (a simple Query's `$1`) fails with 42P02. */
+function parameterValue(env: ExecEnv, index: number): SqlValue {
+  const value = env.params[index];
+  if (value === undefined) throw new DbError('UNDEFINED_PARAMETER', `there is no parameter $${index + 1}`);
+  return value;
+}
+
 /** Converts `compiled` to `to` (implicitly, on assignment, or explicitly), or fails with 42804. */
 export function coerce(
   compiled: Compiled,
@@ -307,7 +347,7 @@ export function coerce(
     const index = compiled.parameter - 1;
     const settled = parameters.typeOf(compiled.parameter)!;
     if (sameType(settled, to) || (to.typmod < 0 && settled.name === to.name)) {
-      return { ...compiled, type: to, eval: (_row, env) => env.params[index] };
+      return { ...compiled, type: to, eval: (_row, env) => parameterValue(env, index) };
     }
     return coerce({ ...compiled, type: settled }, to, context, parameters, what);
   }
@@ -320,7 +360,7 @@ export function coerce(
       { hint: 'You will need to rewrite or cast the expression.' },
     );
   }
-  if (compiled.constant !== undefined) {
+  if (compiled.constant !== undefined && !dependsOnTimeZone(from, to)) {
     return constant(castValue(compiled.constant.value, from, to, FOLD_CONTEXT, context), to);
   }
   const inner = compiled.eval;
@@ -343,7 +383,7 @@ export function coerceToBoolean(compiled: Compiled, parameters: ParameterTypes, 
 export function bindExpr(expr: ast.Expr, scope: Scope, binder: Binder, options: BindOptions): Compiled {
   const grouping = options.grouping;
   if (grouping !== undefined && expr.kind !== 'null' && expr.kind !== 'number' && expr.kind !== 'string') {
-    const key = astKey(expr);
+    const key = groupingKey(expr, grouping.inputScope);
     const slot = grouping.groupKeys.indexOf(key);
     if (slot >= 0) return columnReader(slot, grouping.groupTypes[slot]);
   }
@@ -362,7 +402,7 @@ export function bindExpr(expr: ast.Expr, scope: Scope, binder: Binder, options: 
       if (binder.parameters.types.length < expr.index) binder.parameters.types.length = expr.index;
       return {
         type,
-        eval: (_row, env) => env.params[index],
+        eval: (_row, env) => parameterValue(env, index),
         parameter: expr.index,
         subqueries: [],
         usesRow: false,
@@ -462,17 +502,20 @@ function columnReader(slot: number, type: SqlType): Compiled {
 
 function numberLiteral(expr: ast.NumberLiteral): Compiled {
   const text = expr.text;
-  if (/^[0-9]+$/.test(text)) {
-    const digits = text.replace(/^0+(?=.)/, '');
+  // A folded negative literal (see bindUnary) carries its sign: -2147483648 is still an int4.
+  const match = /^(-?)([0-9]+)$/.exec(text);
+  if (match !== null) {
+    const sign = match[1] ?? '';
+    const digits = (match[2] ?? '').replace(/^0+(?=.)/, '');
     if (digits.length <= 10) {
-      const value = Number(digits);
-      if (value <= 0x7fff_ffff) return constant(value, T.int4);
+      const value = Number(sign + digits);
+      if (value <= 0x7fff_ffff && value >= -0x8000_0000) return constant(value === 0 ? 0 : value, T.int4);
     }
     if (digits.length <= 19) {
-      const value = BigInt(digits);
-      if (value <= 0x7fff_ffff_ffff_ffffn) return constant(value, T.int8);
+      const value = BigInt(sign + digits);
+      if (value <= 0x7fff_ffff_ffff_ffffn && value >= -0x8000_0000_0000_0000n) return constant(value, T.int8);
     }
-    return constant(castValue(digits, T.unknown, T.numeric, FOLD_CONTEXT), T.numeric);
+    return constant(castValue(sign + digits, T.unknown, T.numeric, FOLD_CONTEXT), T.numeric);
   }
   return constant(castValue(text, T.unknown, T.numeric, FOLD_CONTEXT), T.numeric);
 }
@@ -631,7 +674,7 @@ function bindBinary(expr: ast.BinaryExpr, scope: Scope, binder: Binder, options:
     },
     [x, y],
   );
-  if (x.constant !== undefined && y.constant !== undefined) {
+  if (x.constant !== undefined && y.constant !== undefined && !dependsOnTimeZone(x.type, y.type, compiled.type)) {
     return constant(compiled.eval([], { ctx: FOLD_CONTEXT } as ExecEnv), compiled.type);
   }
   return compiled;
@@ -875,6 +918,11 @@ function bindFunction(expr: ast.FunctionCall, scope: Scope, binder: Binder, opti
         },
         [left, right],
       );
+    }
+    case 'pg_typeof': {
+      if (args.length !== 1) throw undefinedFunction(name, args);
+      // PostgreSQL's regtype output names the type without its modifier.
+      return constant(formatTypeName({ ...args[0].type, typmod: -1 }), T.text);
     }
     case 'nextval':
     case 'currval':

@@ -7,8 +7,7 @@
 import { DbError } from '../errors.js';
 import type * as ast from './ast.js';
 import { formatExpr } from './deparse.js';
-import type {
-  ParameterTypes} from './expr.js';
+import type { ParameterTypes } from './expr.js';
 import {
   astKey,
   bindExpr,
@@ -16,6 +15,7 @@ import {
   coerceToBoolean,
   constant,
   containsAggregate,
+  groupingKey,
   walkExpr,
   Scope,
   type AggregateCall,
@@ -233,8 +233,10 @@ export class Planner implements Binder {
   }
 
   #planSetOperation(body: ast.SetOperation, outer: Scope | undefined): QueryPlan {
-    const left = this.#planBody(body.left, outer);
-    const right = this.#planBody(body.right, outer);
+    const operand = (side: ast.QueryBody): QueryPlan =>
+      side.kind === 'select' ? this.#planSelect(side, undefined, outer, true) : this.#planBody(side, outer);
+    const left = operand(body.left);
+    const right = operand(body.right);
     if (left.columns.length !== right.columns.length) {
       throw new DbError('SYNTAX_ERROR', `each ${body.op.toUpperCase()} query must have the same number of columns`, {
         position: body.pos + 1,
@@ -296,7 +298,16 @@ export class Planner implements Binder {
   // -------------------------------------------------------------------------------------
   // SELECT
 
-  #planSelect(select: ast.Select, query: ast.Query | undefined, outer: Scope | undefined): QueryPlan {
+  /**
+   * `keepUnknown`: a leaf of a set operation leaves untyped literals (NULL, '...') unknown, so
+   * that the set operation resolves them with the other side, as PostgreSQL does.
+   */
+  #planSelect(
+    select: ast.Select,
+    query: ast.Query | undefined,
+    outer: Scope | undefined,
+    keepUnknown = false,
+  ): QueryPlan {
     const conjuncts = select.where === undefined ? [] : splitConjuncts(select.where);
     for (const conjunct of conjuncts) {
       if (containsAggregate(conjunct)) {
@@ -323,10 +334,10 @@ export class Planner implements Binder {
     const items = this.#expandStars(select.items, from.columns);
     let grouping: BindOptions['grouping'];
     if (aggregating) {
-      const groupExprs = select.groupBy.map((expr) => this.#resolveGroupReference(expr, items));
+      const groupExprs = select.groupBy.map((expr) => this.#resolveGroupReference(expr, items, scope));
       const groups = groupExprs.map((expr) => bindExpr(expr, scope, this, { clause: 'GROUP BY' }));
       grouping = {
-        groupKeys: groupExprs.map(astKey),
+        groupKeys: groupExprs.map((expr) => groupingKey(expr, scope)),
         groupTypes: groups.map((group) => group.type),
         aggregates: [] as AggregateCall[],
         inputScope: scope,
@@ -361,15 +372,16 @@ export class Planner implements Binder {
         finishAggregate,
       );
       if (having !== undefined) node = new Filter(node, having, formatExpr(select.having!));
-      return this.#finishSelect(node, select, query, items, outputs, sortExprs, outer);
+      return this.#finishSelect(node, select, query, items, outputs, sortExprs, outer, keepUnknown);
     }
     const outputs = items.map((item) => bindExpr(item.expr, scope, this, { clause: 'SELECT' }));
     const sortExprs = orderBy.map((item) => this.#orderExpr(item, items, scope, undefined));
-    return this.#finishSelect(node, select, query, items, outputs, sortExprs, outer);
+    return this.#finishSelect(node, select, query, items, outputs, sortExprs, outer, keepUnknown);
   }
 
   /** GROUP BY 1 and GROUP BY alias name select-list items, as in PostgreSQL. */
-  #resolveGroupReference(expr: ast.Expr, items: readonly ExpandedItem[]): ast.Expr {
+  /** GROUP BY 2 names the second output column; GROUP BY x an output column x if no input column is x. */
+  #resolveGroupReference(expr: ast.Expr, items: readonly ExpandedItem[], scope: Scope): ast.Expr {
     if (expr.kind === 'number') {
       const index = Number(expr.text) - 1;
       if (index < 0 || index >= items.length || !/^[0-9]+$/.test(expr.text)) {
@@ -378,6 +390,10 @@ export class Planner implements Binder {
         });
       }
       return items[index].expr;
+    }
+    if (expr.kind === 'column' && expr.table === undefined && scope.find(expr) === undefined) {
+      const named = items.filter((item) => item.name === expr.name);
+      if (named.length === 1) return named[0].expr;
     }
     return expr;
   }
@@ -419,17 +435,21 @@ export class Planner implements Binder {
     outputs: readonly Compiled[],
     sortExprs: readonly ({ slot: number } | { compiled: Compiled })[],
     outer: Scope | undefined,
+    keepUnknown: boolean,
   ): QueryPlan {
+    const resolveUnknown = !keepUnknown || sortExprs.length > 0;
     const visible = items.map((item, i) => ({
       name: item.name,
       qualifier: undefined,
-      type: outputs[i].type.name === 'unknown' ? T.text : outputs[i].type,
+      type: outputs[i].type.name === 'unknown' && resolveUnknown ? T.text : outputs[i].type,
       tableOid: item.source?.tableOid ?? 0,
       columnNumber: item.source?.columnNumber ?? 0,
     }));
     // Untyped literals in the select list are text, as in PostgreSQL.
     const exprs = outputs.map((output) =>
-      output.type.name === 'unknown' ? coerce(output, T.text, 'implicit', this.parameters, 'column') : output,
+      output.type.name === 'unknown' && resolveUnknown
+        ? coerce(output, T.text, 'implicit', this.parameters, 'column')
+        : output,
     );
     const junk: Compiled[] = [];
     const keys: SortKey[] = [];
@@ -477,8 +497,10 @@ export class Planner implements Binder {
         });
         continue;
       }
-      const matching = columns.filter(
-        (column) => !column.hidden && (item.table === undefined || column.qualifier === item.table),
+      const matching = columns.filter((column) =>
+        item.table === undefined
+          ? !column.hidden
+          : column.qualifier === item.table && (!column.hidden || column.usingCopy === true),
       );
       if (item.table !== undefined && !columns.some((column) => column.qualifier === item.table)) {
         throw new DbError('NO_SUCH_TABLE', `missing FROM-clause entry for table "${item.table}"`, {
@@ -616,7 +638,7 @@ export class Planner implements Binder {
       case 'join': {
         const left = this.#describe(item.left, outer);
         const right = this.#describe(item.right, outer);
-        return { item, columns: joinColumns(item, left.columns, right.columns) };
+        return { item, columns: joinLayout(item, left.columns, right.columns, false).columns };
       }
     }
   }
@@ -772,9 +794,28 @@ export class Planner implements Binder {
     let leftConditions: ast.Expr[] = [];
     let rightConditions: ast.Expr[] = [];
     let joinConditions: ast.Expr[];
+    // In an inner join, a WHERE condition naming a merged USING column without a table
+    // (`WHERE k = 5`) means the left side's copy: it is qualified so that it can go down to
+    // that side. One holding a subquery is applied above the join, where `k` is the merged column.
+    const merged = new Set(usingColumns(join, left.columns, right.columns));
+    const late: ast.Expr[] = [];
+    const handed: ast.Expr[] = [];
+    for (const expr of conjuncts) {
+      if (merged.size === 0 || (type !== 'inner' && type !== 'cross') || !namesAny(expr, merged)) {
+        handed.push(expr);
+        continue;
+      }
+      const qualifiers = new Map<string, string>();
+      for (const name of merged) {
+        const qualifier = left.columns.find((column) => column.name === name && !column.hidden)?.qualifier;
+        if (qualifier !== undefined) qualifiers.set(name, qualifier);
+      }
+      if (!isRowIndependent(expr) || qualifiers.size !== merged.size) late.push(expr);
+      else handed.push(qualifyColumns(expr, qualifiers));
+    }
     if (type === 'inner' || type === 'cross') {
       // Inner: ON and the WHERE conditions handed down are all the same; push each to its side.
-      const all = [...on, ...conjuncts];
+      const all = [...on, ...handed];
       leftConditions = only(all, 0);
       rightConditions = only(all, 1);
       joinConditions = all.filter((expr) => !leftConditions.includes(expr) && !rightConditions.includes(expr));
@@ -786,21 +827,19 @@ export class Planner implements Binder {
       const leftover = conjuncts.filter((expr) => !leftConditions.includes(expr));
       const planned = this.#joinSides(left, right, leftConditions, rightConditions, outer, forUpdate);
       const joined = this.#join(planned[0], planned[1], 'left', joinConditions, outer);
-      const columns = joinColumns(
-        join,
-        joined.columns.slice(0, planned[0].columns.length),
-        joined.columns.slice(planned[0].columns.length),
-      );
-      return this.#filtered(joined.node, columns, leftover, outer);
+      const laidOut = usingLayout(join, joined.node, planned[0].columns, planned[1].columns, join.type === 'right');
+      return this.#filtered(laidOut.node, laidOut.columns, leftover, outer);
     } else {
       joinConditions = on;
       const planned = this.#joinSides(left, right, [], [], outer, forUpdate);
       const joined = this.#join(planned[0], planned[1], 'full', joinConditions, outer);
-      return this.#filtered(joined.node, joinColumns(join, planned[0].columns, planned[1].columns), conjuncts, outer);
+      const laidOut = usingLayout(join, joined.node, planned[0].columns, planned[1].columns, false);
+      return this.#filtered(laidOut.node, laidOut.columns, conjuncts, outer);
     }
     const planned = this.#joinSides(left, right, leftConditions, rightConditions, outer, forUpdate);
     const joined = this.#join(planned[0], planned[1], 'inner', joinConditions, outer);
-    return { node: joined.node, columns: joinColumns(join, planned[0].columns, planned[1].columns) };
+    const laidOut = usingLayout(join, joined.node, planned[0].columns, planned[1].columns, false);
+    return this.#filtered(laidOut.node, laidOut.columns, late, outer);
   }
 
   #joinSides(
@@ -1041,10 +1080,82 @@ function usingColumns(join: ast.JoinRef, left: readonly ScopeColumn[], right: re
   return left.filter((column) => !column.hidden && rightNames.has(column.name)).map((column) => column.name);
 }
 
-/** The columns of a join: USING/NATURAL columns appear once (the right side's copy is hidden). */
-function joinColumns(join: ast.JoinRef, left: readonly ScopeColumn[], right: readonly ScopeColumn[]): ScopeColumn[] {
-  const merged = new Set(usingColumns(join, left, right));
-  return [...left, ...right.map((column) => (merged.has(column.name) ? { ...column, hidden: true } : column))];
+/**
+ * The columns of a join. Without USING/NATURAL: the left side's then the right side's. With
+ * them, as in PostgreSQL: the merged columns first (COALESCE of the two copies, which is the
+ * preserved side's value for LEFT/RIGHT joins and matters for FULL joins), then each side's
+ * columns, where each side's own copy of a merged column stays reachable only by qualified
+ * name and `t.*`. `swapped`: the planner turned a RIGHT join into a LEFT one, so the node's
+ * row is (right side, left side) and the output puts the query's left side first again.
+ */
+function usingLayout(
+  join: ast.JoinRef,
+  node: PlanNode,
+  first: readonly ScopeColumn[],
+  second: readonly ScopeColumn[],
+  swapped: boolean,
+): FromPart {
+  const layout = joinLayout(join, first, second, swapped);
+  return {
+    node: layout.exprs === undefined ? node : new Project(node, layout.columns, layout.exprs),
+    columns: layout.columns,
+  };
+}
+
+function joinLayout(
+  join: ast.JoinRef,
+  first: readonly ScopeColumn[],
+  second: readonly ScopeColumn[],
+  swapped: boolean,
+): { columns: ScopeColumn[]; exprs: Compiled[] | undefined } {
+  const merged = usingColumns(join, first, second);
+  if (merged.length === 0 && !swapped) return { columns: [...first, ...second], exprs: undefined };
+  const width = first.length;
+  const slotIn = (columns: readonly ScopeColumn[], name: string): number =>
+    columns.findIndex((column) => column.name === name && !column.hidden);
+  const columns: ScopeColumn[] = [];
+  const exprs: Compiled[] = [];
+  const read = (type: SqlType, evaluate: (row: Row) => SqlValue): Compiled => ({
+    type,
+    eval: evaluate,
+    subqueries: [],
+    usesRow: true,
+    usesOuter: false,
+    volatile: false,
+  });
+  for (const name of merged) {
+    const a = slotIn(first, name);
+    const b = width + slotIn(second, name);
+    const column = first[a];
+    columns.push({
+      name,
+      // No table name reaches it, but an enclosing USING join needs to name it apart from
+      // the other side's column of the same name: a qualifier no unquoted name can match.
+      qualifier: `join#${join.pos}`,
+      type: column.type,
+      tableOid: column.tableOid,
+      columnNumber: column.columnNumber,
+    });
+    exprs.push(read(column.type, (row) => row[a] ?? row[b] ?? null));
+  }
+  const sides = swapped
+    ? [
+        { columns: second, offset: width },
+        { columns: first, offset: 0 },
+      ]
+    : [
+        { columns: first, offset: 0 },
+        { columns: second, offset: width },
+      ];
+  for (const side of sides) {
+    side.columns.forEach((column, i) => {
+      const isCopy = merged.includes(column.name) && !column.hidden;
+      columns.push(isCopy ? { ...column, hidden: true, usingCopy: true } : column);
+      const slot = side.offset + i;
+      exprs.push(read(column.type, (row) => row[slot] ?? null));
+    });
+  }
+  return { columns, exprs };
 }
 
 /** Splits `a AND b AND c` into its conjuncts. */
@@ -1092,6 +1203,31 @@ function ownersOf(
     return true;
   });
   return placeable ? owners : undefined;
+}
+
+/** Whether an expression names one of `names` without a table (not looking into subqueries). */
+function namesAny(expr: ast.Expr, names: ReadonlySet<string>): boolean {
+  let found = false;
+  walkExpr(expr, (node) => {
+    if (node.kind === 'column' && node.table === undefined && names.has(node.name)) found = true;
+    return !found;
+  });
+  return found;
+}
+
+/** A copy of an expression (without subqueries) whose unqualified references to `qualifiers`' names get that table. */
+function qualifyColumns(expr: ast.Expr, qualifiers: ReadonlyMap<string, string>): ast.Expr {
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(rewrite);
+    if (typeof value !== 'object' || value === null) return value;
+    const node = value as { kind?: unknown; table?: unknown; name?: unknown };
+    if (node.kind === 'column' && node.table === undefined && typeof node.name === 'string') {
+      const table = qualifiers.get(node.name);
+      if (table !== undefined) return { ...node, table };
+    }
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, rewrite(inner)]));
+  };
+  return rewrite(expr) as ast.Expr;
 }
 
 function isRowIndependent(expr: ast.Expr): boolean {

@@ -89,7 +89,7 @@ export class Sequences {
   }
 
   async drop(name: string): Promise<void> {
-    if (!this.exists(name)) throw new DbError('UNDEFINED_OBJECT', `sequence "${name}" does not exist`);
+    if (!this.exists(name)) throw new DbError('NO_SUCH_TABLE', `sequence "${name}" does not exist`);
     await this.#catalog.removeObject('sequence', name);
     this.#live.delete(name);
   }
@@ -155,7 +155,7 @@ export class Sequences {
     let live = this.#live.get(name);
     if (live !== undefined) return live;
     const entry = this.#catalog.object<StoredSequence>('sequence', name);
-    if (entry === undefined) throw new DbError('UNDEFINED_OBJECT', `relation "${name}" does not exist`);
+    if (entry === undefined) throw new DbError('NO_SUCH_TABLE', `relation "${name}" does not exist`);
     const stored = entry.value;
     const reserved = stored.reservedThrough === undefined ? undefined : BigInt(stored.reservedThrough);
     live = {

@@ -22,12 +22,29 @@ const onOff = (name: string) => (value: string) => {
   throw new DbError('INVALID_PARAMETER', `parameter "${name}" requires a Boolean value`);
 };
 
-const milliseconds = (name: string) => (value: string) => {
-  const match = /^\s*(\d+)\s*(ms|s|min|h)?\s*$/i.exec(value);
+const TIME_UNITS: readonly (readonly [string, number])[] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['min', 60_000],
+  ['s', 1000],
+  ['ms', 1],
+];
+
+/** A duration setting in milliseconds, given with or without a unit. */
+function parseMilliseconds(name: string, value: string): number {
+  const match = /^\s*(\d+)\s*(ms|s|min|h|d)?\s*$/i.exec(value);
   if (match === null) throw new DbError('INVALID_PARAMETER', `invalid value for parameter "${name}": "${value}"`);
   const unit = (match[2] ?? 'ms').toLowerCase();
-  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'min' ? 60_000 : 3_600_000;
-  return String(Number(match[1]) * factor);
+  const factor = TIME_UNITS.find(([candidate]) => candidate === unit)?.[1] ?? 1;
+  return Number(match[1]) * factor;
+}
+
+/** Stored as PostgreSQL shows it: in the largest unit that holds the value exactly (1000 → 1s). */
+const milliseconds = (name: string) => (value: string) => {
+  const ms = parseMilliseconds(name, value);
+  if (ms === 0) return '0';
+  const [unit, factor] = TIME_UNITS.find(([, size]) => ms % size === 0) ?? ['ms', 1];
+  return `${ms / factor}${unit}`;
 };
 
 function checkTimeZone(value: string): string {
@@ -233,12 +250,12 @@ export class SessionSettings {
 
   /** lock_timeout in ms, or undefined for the server's default. */
   get lockTimeoutMs(): number | undefined {
-    const value = Number(this.get('lock_timeout'));
+    const value = parseMilliseconds('lock_timeout', this.get('lock_timeout'));
     return value === 0 ? undefined : value;
   }
 
   get statementTimeoutMs(): number {
-    return Number(this.get('statement_timeout'));
+    return parseMilliseconds('statement_timeout', this.get('statement_timeout'));
   }
 }
 

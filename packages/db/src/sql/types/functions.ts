@@ -251,6 +251,23 @@ function substring(text: string, start: number, count?: number): string {
   return text.slice(codePointOffset(text, first - 1));
 }
 
+/**
+ * Case mapping one character at a time, as PostgreSQL's towupper/towlower (Unicode's simple
+ * mappings): a character whose full mapping is several letters (ß → SS) stays as it is.
+ */
+function mapCase(text: string, to: 'upper' | 'lower'): string {
+  const simple = to === 'upper' ? text.toUpperCase() : text.toLowerCase();
+  if (simple.length === text.length && /^\p{ASCII}*$/u.test(text)) return simple;
+  let out = '';
+  for (const c of text) {
+    const mapped = [...(to === 'upper' ? c.toUpperCase() : c.toLowerCase())];
+    // İ lowercases to i + U+0307 in full mapping; its simple mapping is the i.
+    const simpleMapping = mapped.length === 1 || mapped.slice(1).every((m) => /\p{M}/u.test(m)) ? mapped[0] : c;
+    out += simpleMapping;
+  }
+  return out;
+}
+
 function position(text: string, search: string): number {
   const index = text.indexOf(search);
   if (index < 0) return 0;
@@ -284,7 +301,7 @@ function initcap(text: string): string {
   let inWord = false;
   for (const c of text) {
     const alphanumeric = /[\p{L}\p{N}]/u.test(c);
-    out += alphanumeric ? (inWord ? c.toLowerCase() : c.toUpperCase()) : c;
+    out += alphanumeric ? mapCase(c, inWord ? 'lower' : 'upper') : c;
     inWord = alphanumeric;
   }
   return out;
@@ -368,14 +385,18 @@ define(['length', 'char_length', 'character_length'], ['text'], 'int4', ([text])
 define('length', ['bytea'], 'int4', ([bytes]) => (bytes as Uint8Array).length);
 define('octet_length', ['text'], 'int4', ([text]) => utf8Length(str(text)));
 define('octet_length', ['bytea'], 'int4', ([bytes]) => (bytes as Uint8Array).length);
-define('upper', ['text'], 'text', ([text]) => str(text).toUpperCase());
-define('lower', ['text'], 'text', ([text]) => str(text).toLowerCase());
+// char(n) keeps its padding here, as in PostgreSQL: octet_length('ab'::char(5)) = 5.
+define('octet_length', ['bpchar'], 'int4', ([text]) => utf8Length(str(text)));
+define('upper', ['text'], 'text', ([text]) => mapCase(str(text), 'upper'));
+define('lower', ['text'], 'text', ([text]) => mapCase(str(text), 'lower'));
 define('initcap', ['text'], 'text', ([text]) => initcap(str(text)));
 define(['substr', 'substring'], ['text', 'int4'], 'text', ([text, start]) => substring(str(text), num(start)));
 define(['substr', 'substring'], ['text', 'int4', 'int4'], 'text', ([text, start, count]) =>
   substring(str(text), num(start), num(count)),
 );
-define(['position', 'strpos', 'instr'], ['text', 'text'], 'int4', ([text, search]) => position(str(text), str(search)));
+define(['strpos', 'instr'], ['text', 'text'], 'int4', ([text, search]) => position(str(text), str(search)));
+// POSITION(needle IN haystack) parses to position(needle, haystack): the needle comes first.
+define('position', ['text', 'text'], 'int4', ([search, text]) => position(str(text), str(search)));
 define(['btrim', 'trim'], ['text'], 'text', ([text]) => trimChars(str(text), ' ', true, true));
 define(['btrim', 'trim'], ['text', 'text'], 'text', ([text, set]) => trimChars(str(text), str(set), true, true));
 define('ltrim', ['text'], 'text', ([text]) => trimChars(str(text), ' ', true, false));
