@@ -4,7 +4,7 @@
 // process CPU time per transaction, the figure the engine's speed work drives down; with
 // --profile it writes a V8 CPU profile of the run.
 //
-//   node bench/dist/sql-tpcb.js [--scale 1] [--clients 8] [--seconds 10] [--profile]
+//   node bench/dist/sql-tpcb.js [--scale 1] [--clients 8] [--seconds 10] [--spread 1] [--profile]
 import { Session } from 'node:inspector/promises';
 import { writeFile } from 'node:fs/promises';
 import { DatabaseServer, initDatabase, type SqlEngine } from '@tandem/db';
@@ -16,6 +16,8 @@ interface Options {
   readonly clients: number;
   readonly seconds: number;
   readonly profile: boolean;
+  /** Branches and tellers per scale unit, times pgbench's (1 and 10): spreads the row locks. */
+  readonly spread: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -28,6 +30,7 @@ function parseOptions(argv: readonly string[]): Options {
     clients: value('clients', 8),
     seconds: value('seconds', 10),
     profile: argv.includes('--profile'),
+    spread: value('spread', 1),
   };
 }
 
@@ -76,13 +79,14 @@ async function main(): Promise<void> {
     const admin = await session(engine, 1);
     const out = sink();
     const accounts = 100_000 * options.scale;
+    const spread = options.spread;
     for (const sql of [
       'create table pgbench_branches(bid int primary key, bbalance int, filler char(88))',
       'create table pgbench_tellers(tid int primary key, bid int, tbalance int, filler char(84))',
       'create table pgbench_accounts(aid int primary key, bid int, abalance int, filler char(84))',
       'create table pgbench_history(tid int, bid int, aid int, delta int, mtime timestamp, filler char(22))',
-      `insert into pgbench_branches select n, 0, '' from generate_series(1, ${options.scale}) n`,
-      `insert into pgbench_tellers select n, (n - 1) / 10 + 1, 0, '' from generate_series(1, ${10 * options.scale}) n`,
+      `insert into pgbench_branches select n, 0, '' from generate_series(1, ${options.scale * spread}) n`,
+      `insert into pgbench_tellers select n, (n - 1) / 10 + 1, 0, '' from generate_series(1, ${10 * options.scale * spread}) n`,
       `insert into pgbench_accounts select n, (n - 1) / 100000 + 1, 0, '' from generate_series(1, ${accounts}) n`,
     ]) {
       await admin.simpleQuery(sql, out);
@@ -102,8 +106,8 @@ async function main(): Promise<void> {
       const output = sink();
       while (Date.now() < deadline) {
         const aid = random(1, accounts);
-        const tid = random(1, 10 * options.scale);
-        const bid = random(1, options.scale);
+        const tid = random(1, 10 * options.scale * spread);
+        const bid = random(1, options.scale * spread);
         const delta = random(-5000, 5000);
         for (const sql of [
           'BEGIN;',
