@@ -13,6 +13,8 @@ interface Waiter {
   readonly owner: number;
   readonly mode: LockMode;
   readonly grant: () => void;
+  /** Ends the wait with an error (a cancel). */
+  readonly fail: (error: DbError) => void;
 }
 
 interface TableLock {
@@ -66,9 +68,23 @@ export class TableLocks {
           this.#grant(lock, owner, table, mode);
           resolve();
         },
+        fail: (error) => {
+          timer.cancel();
+          const at = lock.queue.indexOf(waiter);
+          if (at >= 0) lock.queue.splice(at, 1);
+          this.#wake(table, lock);
+          reject(error);
+        },
       };
       lock.queue.push(waiter);
     });
+  }
+
+  /** Ends `owner`'s waits with `error` (a CancelRequest): it stops queueing, and later waiters may go. */
+  cancelWaits(owner: number, error: DbError): void {
+    for (const lock of this.#locks.values()) {
+      for (const waiter of lock.queue.filter((candidate) => candidate.owner === owner)) waiter.fail(error);
+    }
   }
 
   /** Releases every lock `owner` holds (its transaction ended). */
