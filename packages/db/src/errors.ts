@@ -96,6 +96,13 @@ export const TdbCode = {
   INVALID_TRANSACTION_STATE: { code: 'TDB-6028', sqlState: '25000' },
   UNDEFINED_TABLESPACE: { code: 'TDB-6029', sqlState: '42704' },
   DEPENDENT_OBJECTS: { code: 'TDB-6030', sqlState: '2BP01' },
+  /** currval before nextval in the session, and other objects not ready for the request. */
+  OBJECT_NOT_IN_PREREQUISITE_STATE: { code: 'TDB-6031', sqlState: '55000' },
+  DUPLICATE_COLUMN: { code: 'TDB-6032', sqlState: '42701' },
+  /** A table definition that cannot be (a second primary key). */
+  INVALID_TABLE_DEFINITION: { code: 'TDB-6033', sqlState: '42P16' },
+  /** ORDER BY or GROUP BY names a select-list position that does not exist. */
+  INVALID_COLUMN_REFERENCE: { code: 'TDB-6034', sqlState: '42P10' },
   // 7xxx: connections, protocol and authentication
   PROTOCOL_VIOLATION: { code: 'TDB-7001', sqlState: '08P01' },
   AUTHENTICATION_FAILED: { code: 'TDB-7002', sqlState: '28P01' },

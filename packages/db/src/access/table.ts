@@ -461,11 +461,11 @@ export class Table {
   }
 
   #indexKey(index: IndexHandle, row: Row, primaryKey: Uint8Array): Uint8Array {
-    const own = encodeKeyPrefix(
-      index.types,
-      index.columns.map((i) => row[i]),
-    );
-    if (index.definition.unique) return own;
+    const values = index.columns.map((i) => row[i]);
+    const own = encodeKeyPrefix(index.types, values);
+    // NULL equals nothing, so rows with a NULL in a unique index's columns never conflict:
+    // their entries carry the primary key too, like a non-unique index's.
+    if (index.definition.unique && !values.includes(null)) return own;
     const key = new Uint8Array(own.length + primaryKey.length);
     key.set(own);
     key.set(primaryKey, own.length);

@@ -152,7 +152,7 @@ export async function copyFrom(
       // INSERT without RETURNING yields nothing.
     }
     count++;
-    if ((count & 1023) === 0) env.services.checkCancel();
+    if ((count & 1023) === 0) await env.services.checkCancel();
   };
   for await (const chunk of out.copyIn({ columns: types.length })) {
     if (ended) continue;

@@ -80,7 +80,7 @@ export async function createTable(statement: ast.CreateTableStatement, context: 
   const seen = new Set<string>();
   for (const column of statement.columns) {
     if (seen.has(column.name)) {
-      throw new DbError('DUPLICATE_OBJECT', `column "${column.name}" specified more than once`, {
+      throw new DbError('DUPLICATE_COLUMN', `column "${column.name}" specified more than once`, {
         position: column.pos + 1,
       });
     }
@@ -179,7 +179,7 @@ export async function createTable(statement: ast.CreateTableStatement, context: 
 }
 
 function multiplePrimaryKeys(table: string): DbError {
-  return new DbError('SYNTAX_ERROR', `multiple primary keys for table "${table}" are not allowed`);
+  return new DbError('INVALID_TABLE_DEFINITION', `multiple primary keys for table "${table}" are not allowed`);
 }
 
 function validateExpressions(
@@ -423,7 +423,7 @@ async function alterAction(name: string, action: ast.AlterTableAction, context: 
         throw new DbError('UNDEFINED_COLUMN', `column "${action.from}" does not exist`);
       }
       if (definition.columns.some((c) => c.name === action.to && c.dropped !== true)) {
-        throw new DbError('DUPLICATE_OBJECT', `column "${action.to}" of relation "${name}" already exists`);
+        throw new DbError('DUPLICATE_COLUMN', `column "${action.to}" of relation "${name}" already exists`);
       }
       await database.alterDefinition(name, (d) => ({
         ...d,
@@ -489,7 +489,7 @@ async function addColumn(
   const spec = action.column;
   if (definition.columns.some((c) => c.name === spec.name && c.dropped !== true)) {
     if (action.ifNotExists) return name;
-    throw new DbError('DUPLICATE_OBJECT', `column "${spec.name}" of relation "${name}" already exists`);
+    throw new DbError('DUPLICATE_COLUMN', `column "${spec.name}" of relation "${name}" already exists`);
   }
   const serial = spec.type.words.length === 1 ? SERIAL_TYPES[spec.type.words[0]] : undefined;
   const type = serial ?? typeOfColumnDef(spec.type);

@@ -22,7 +22,7 @@ import {
 } from './expr.js';
 import type { PlanNode, TableScan } from './plan-nodes.js';
 import type { CopySpec } from './copy.js';
-import type { Planner} from './planner.js';
+import type { Planner } from './planner.js';
 import { DEFAULT_MARKER, outputName, splitConjuncts, type QueryPlan } from './planner.js';
 import { formatTypeName, T } from './types/types.js';
 import type { SqlValue } from './types/value.js';
@@ -170,6 +170,12 @@ export function prepareInsert(statement: ast.InsertStatement, catalog: SqlCatalo
   if (statement.source !== undefined) {
     const body = statement.source.body;
     if (body.kind === 'values' && statement.source.orderBy.length === 0 && statement.source.limit === undefined) {
+      // With a column list, every row must give each listed column a value (or DEFAULT).
+      if (statement.columns.length > 0 && body.rows.some((row) => row.length < targets.length)) {
+        throw new DbError('SYNTAX_ERROR', 'INSERT has more target columns than expressions', {
+          position: statement.pos + 1,
+        });
+      }
       source = planner.planInsertValues(body, targetTypes);
     } else {
       const planned = planner.planQuery(statement.source);
@@ -257,7 +263,7 @@ export function prepareInsert(statement: ast.InsertStatement, catalog: SqlCatalo
         yield* insert(await build(undefined));
       } else {
         for await (const sourceRow of rowsWithDefaults(source, env)) {
-          env.services.checkCancel();
+          await env.services.checkCancel();
           yield* insert(await build(sourceRow));
         }
       }
@@ -369,7 +375,7 @@ export function prepareUpdate(statement: ast.UpdateStatement, catalog: SqlCatalo
     async *run(env, txn) {
       let count = 0;
       for await (const { key, row: seen } of target.scan.rowsWithKeys(env)) {
-        env.services.checkCancel();
+        await env.services.checkCancel();
         // Subqueries run against the row as the snapshot saw it; the rest reads the newest version.
         for (const expr of needsPreparation) await prepareSubqueries(expr.subqueries, seen, env);
         let updated: SqlValue[] | undefined;
@@ -413,7 +419,7 @@ export function prepareDelete(statement: ast.DeleteStatement, catalog: SqlCatalo
     async *run(env, txn) {
       let count = 0;
       for await (const { key, row: seen } of target.scan.rowsWithKeys(env)) {
-        env.services.checkCancel();
+        await env.services.checkCancel();
         if (target.recheck !== undefined && target.recheck.subqueries.length > 0) {
           await prepareSubqueries(target.recheck.subqueries, seen, env);
         }
@@ -445,7 +451,7 @@ export function prepareQuery(query: ast.Query, planner: Planner, tables: readonl
     async *run(env) {
       let count = 0;
       for await (const row of plan.root.rows(env)) {
-        if ((++count & 1023) === 0) env.services.checkCancel();
+        if ((++count & 1023) === 0) await env.services.checkCancel();
         yield row;
       }
       return `SELECT ${count}`;

@@ -111,6 +111,10 @@ export class SqlEngine implements Engine {
     return BigInt(Math.round(this.#options.clock.nowMs() * 1000));
   }
 
+  monotonicMs(): number {
+    return this.#options.clock.monotonicMs();
+  }
+
   random(): number {
     return (this.#options.random ?? Math.random)();
   }
@@ -129,7 +133,11 @@ export class SqlEngine implements Engine {
 
   /** Cancel wakes table lock waits too (statements check between rows). */
   cancelWaits(session: SqlSession): void {
-    this.locks.cancelWaits(session.id, new DbError('QUERY_CANCELED', 'canceling statement due to user request'));
+    const error = new DbError('QUERY_CANCELED', 'canceling statement due to user request');
+    this.locks.cancelWaits(session.id, error);
+    const txn = session.transaction;
+    if (txn !== undefined && this.instance.stage === 'OPEN')
+      this.instance.database.transactions.interruptWait(txn, error);
   }
 
   sessions(): readonly SqlSession[] {

@@ -40,8 +40,12 @@ export interface ExecServices {
   readonly database: string;
   readonly backendPid: number;
   readonly serverVersion: string;
-  /** Throws QUERY_CANCELED if the client cancelled the statement. */
-  checkCancel(): void;
+  /**
+   * Called every so many rows by long loops: throws QUERY_CANCELED if the client cancelled
+   * the statement, and every few milliseconds yields to the event loop, so that one long
+   * statement never stops the server from serving other sessions (or hearing the cancel).
+   */
+  checkCancel(): Promise<void> | undefined;
 }
 
 export type SubqueryResult =

@@ -143,7 +143,9 @@ export class TableScan implements PlanNode {
 
   async *rows(env: ExecEnv): AsyncGenerator<Row> {
     const filter = this.filter;
+    let read = 0;
     for await (const { row: stored } of this.entries(env)) {
+      if ((++read & 1023) === 0) await env.services.checkCancel();
       const row = visibleRow(this.shape, stored);
       if (filter === undefined || (await checkSync(filter, row, env))) yield row;
     }
@@ -152,7 +154,9 @@ export class TableScan implements PlanNode {
   /** Visible rows that pass the filter, with their encoded primary keys (for UPDATE and DELETE). */
   async *rowsWithKeys(env: ExecEnv): AsyncGenerator<{ key: Uint8Array; row: Row }> {
     const filter = this.filter;
+    let read = 0;
     for await (const { key, row: stored } of this.entries(env)) {
+      if ((++read & 1023) === 0) await env.services.checkCancel();
       const row = visibleRow(this.shape, stored);
       if (filter === undefined || (await checkSync(filter, row, env))) yield { key, row };
     }
@@ -278,7 +282,7 @@ export class SeriesScan implements PlanNode {
       if (step === 0n) throw new DbError('INVALID_ARGUMENT', 'step size cannot equal zero');
       let produced = 0;
       for (let value = start; step > 0n ? value <= stop : value >= stop; value += step) {
-        if ((++produced & 1023) === 0) env.services.checkCancel();
+        if ((++produced & 1023) === 0) await env.services.checkCancel();
         yield [type.name === 'int4' ? Number(value) : value];
       }
       return;
@@ -298,7 +302,7 @@ export class SeriesScan implements PlanNode {
     if (step.micros === 0n) throw new DbError('INVALID_ARGUMENT', 'step size cannot equal zero');
     let produced = 0;
     for (let value = start; step.micros > 0n ? value <= stop : value >= stop; value += step.micros) {
-      if ((++produced & 1023) === 0) env.services.checkCancel();
+      if ((++produced & 1023) === 0) await env.services.checkCancel();
       yield [value];
     }
   }
@@ -451,7 +455,7 @@ export class Sort implements PlanNode {
     const rows: Row[] = [];
     for await (const row of this.input.rows(env)) {
       rows.push(row);
-      if ((rows.length & 4095) === 0) env.services.checkCancel();
+      if ((rows.length & 4095) === 0) await env.services.checkCancel();
     }
     rows.sort((a, b) => compareRows(this.keys, a, b));
     yield* rows;
@@ -569,7 +573,7 @@ export class Aggregate implements PlanNode {
       this.aggregates.map((spec) => ({ count: 0, value: null, ...(spec.distinct ? { seen: new Set<string>() } : {}) }));
     let rowsSeen = 0;
     for await (const row of this.input.rows(env)) {
-      if ((++rowsSeen & 4095) === 0) env.services.checkCancel();
+      if ((++rowsSeen & 4095) === 0) await env.services.checkCancel();
       const keys: SqlValue[] = [];
       for (const group of this.groups) keys.push(await evaluate(group, row, env));
       const key = keyOf(keys);
@@ -614,10 +618,10 @@ export class Aggregate implements PlanNode {
       }
       case 'bool_and':
       case 'every':
-        state.value = state.value === null ? value : (state.value as boolean) && (value);
+        state.value = state.value === null ? value : (state.value as boolean) && value;
         return;
       case 'bool_or':
-        state.value = state.value === null ? value : (state.value) || (value);
+        state.value = state.value === null ? value : state.value || value;
         return;
       case 'string_agg': {
         const separator = values[1];
@@ -674,7 +678,7 @@ export class NestedLoopJoin implements PlanNode {
     for await (const outer of this.left.rows(env)) {
       let matched = false;
       for (let i = 0; i < inner.length; i++) {
-        if ((++pairs & 4095) === 0) env.services.checkCancel();
+        if ((++pairs & 4095) === 0) await env.services.checkCancel();
         const row = [...outer, ...inner[i]];
         if (this.condition !== undefined && !(await check(this.condition, row, env))) continue;
         matched = true;
@@ -732,7 +736,7 @@ export class HashJoin implements PlanNode {
     const matchedRight = this.type === 'full' ? new Set<number>() : undefined;
     let probes = 0;
     for await (const outer of this.left.rows(env)) {
-      if ((++probes & 4095) === 0) env.services.checkCancel();
+      if ((++probes & 4095) === 0) await env.services.checkCancel();
       const keys: SqlValue[] = [];
       for (const key of this.leftKeys) keys.push(await evaluate(key, outer, env));
       let matched = false;

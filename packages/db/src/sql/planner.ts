@@ -385,7 +385,7 @@ export class Planner implements Binder {
     if (expr.kind === 'number') {
       const index = Number(expr.text) - 1;
       if (index < 0 || index >= items.length || !/^[0-9]+$/.test(expr.text)) {
-        throw new DbError('UNDEFINED_COLUMN', `GROUP BY position ${expr.text} is not in select list`, {
+        throw new DbError('INVALID_COLUMN_REFERENCE', `GROUP BY position ${expr.text} is not in select list`, {
           position: expr.pos + 1,
         });
       }
@@ -409,7 +409,7 @@ export class Planner implements Binder {
     if (expr.kind === 'number') {
       const index = Number(expr.text) - 1;
       if (!/^[0-9]+$/.test(expr.text) || index < 0 || index >= items.length) {
-        throw new DbError('UNDEFINED_COLUMN', `ORDER BY position ${expr.text} is not in select list`, {
+        throw new DbError('INVALID_COLUMN_REFERENCE', `ORDER BY position ${expr.text} is not in select list`, {
           position: expr.pos + 1,
         });
       }

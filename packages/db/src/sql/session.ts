@@ -31,6 +31,9 @@ import type { SqlValue } from './types/value.js';
 import type { SqlEngine } from './engine.js';
 
 /** A statement made by Parse (or by a simple Query, unnamed and used once). */
+/** How long a statement may keep the event loop to itself before it yields (ms). */
+const YIELD_EVERY_MS = 10;
+
 class SqlPrepared implements PreparedStatement {
   parameterTypes: number[] = [];
   fields: FieldDescription[] | null = null;
@@ -85,6 +88,8 @@ export class SqlSession implements EngineSession {
   #implicit = false;
   #transactionTimestamp = 0n;
   #cancelRequested = false;
+  /** When a long statement of this session last let the event loop run (see checkCancel). */
+  #lastYieldMs = 0;
   #closed = false;
   #running: StatementState | undefined;
   readonly #sequencesUsed = new Map<string, bigint>();
@@ -323,6 +328,7 @@ export class SqlSession implements EngineSession {
   /** Starts a portal's statement: utilities run to completion here; queries and DML get an iterator. */
   async #start(portal: SqlPortal, out: QueryOutput): Promise<'done' | 'iterate'> {
     const statement = portal.prepared.statement!;
+    this.#lastYieldMs = this.#engine.monotonicMs();
     this.currentStatement = portal.prepared.parsed?.text ?? '';
     const executable = portal.prepared.executable;
     if (executable === undefined) {
@@ -334,6 +340,7 @@ export class SqlSession implements EngineSession {
       return 'done';
     }
     const txn = await this.#beginStatement(executable.writes || statement.kind === 'copy');
+    if (txn !== undefined) this.#engine.instance.database.transactions.setLockTimeout(txn, this.settings.lockTimeoutMs);
     for (const lock of executable.locks)
       await this.#engine.locks.acquire(this.id, lock.table, lock.mode, this.settings.lockTimeoutMs);
     const snapshot = this.#engine.takeSnapshot();
@@ -375,7 +382,7 @@ export class SqlSession implements EngineSession {
       }
       const pending = out.dataRow(values);
       if (pending !== undefined) await pending;
-      sent++;
+      if ((++sent & 1023) === 0) await portal.statementState?.env.services.checkCancel();
     }
   }
 
@@ -474,12 +481,21 @@ export class SqlSession implements EngineSession {
       backendPid: this.id,
       serverVersion: engine.versionString,
       checkCancel: () => {
-        if (this.#cancelRequested) {
-          this.#cancelRequested = false;
-          throw new DbError('QUERY_CANCELED', 'canceling statement due to user request');
-        }
+        this.#throwIfCanceled();
+        if (engine.monotonicMs() - this.#lastYieldMs < YIELD_EVERY_MS) return undefined;
+        return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+          this.#lastYieldMs = engine.monotonicMs();
+          this.#throwIfCanceled();
+        });
       },
     };
+  }
+
+  #throwIfCanceled(): void {
+    if (this.#cancelRequested) {
+      this.#cancelRequested = false;
+      throw new DbError('QUERY_CANCELED', 'canceling statement due to user request');
+    }
   }
 
   // -------------------------------------------------------------------------------------
@@ -521,7 +537,7 @@ export class SqlSession implements EngineSession {
   /** SAVEPOINT, ROLLBACK TO SAVEPOINT and RELEASE need a transaction block. */
   savepointTransaction(what: string): Transaction {
     if (this.#block === 'none') {
-      throw new DbError('NO_SUCH_SAVEPOINT', `${what} can only be used in transaction blocks`);
+      throw new DbError('TRANSACTION_NOT_ACTIVE', `${what} can only be used in transaction blocks`);
     }
     return this.#requireInstanceSession().current();
   }
@@ -731,7 +747,7 @@ function utilityColumns(statement: ast.Statement): ScopeColumn[] | null {
     case 'show':
       return statement.name === 'all'
         ? [column('name'), column('setting'), column('description')]
-        : [column(statement.name)];
+        : [column(SessionSettings.displayName(statement.name))];
     case 'explain':
       return [column('QUERY PLAN')];
     default:

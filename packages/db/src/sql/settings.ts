@@ -197,6 +197,12 @@ export class SessionSettings {
     }
   }
 
+  /** The name PostgreSQL reports a setting under (SHOW's column: TimeZone, DateStyle...). */
+  static displayName(name: string): string {
+    const key = normalize(name);
+    return DISPLAY[key] ?? key;
+  }
+
   get(name: string): string {
     const key = normalize(name);
     const spec = SETTINGS[key];

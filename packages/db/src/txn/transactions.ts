@@ -72,6 +72,10 @@ interface LiveTransaction extends Transaction {
   unassigned: boolean;
   /** Undo blocks in its chain; undefined when unknown (a transaction found at recovery). */
   undoBlocks: number | undefined;
+  /** Its own lock timeout, if the session set one. */
+  lockTimeoutMs?: number | undefined;
+  /** Ends the row-lock wait under way, if any, with an error (a client's cancel). */
+  interruptWait?: ((error: DbError) => void) | undefined;
 }
 
 export type TreeResolver = (objectNumber: number) => BTree;
@@ -386,9 +390,23 @@ export class TransactionManager {
     return bytes === undefined ? undefined : decodeRowVersion(bytes);
   }
 
+  /** SAVEPOINT: a savepoint of a name already used replaces it, as the newest (SQL's rule). */
   savepoint(transaction: Transaction, name: string): void {
     const txn = this.#live(transaction);
+    // Delete first: a Map keeps a re-set key in its old place, which would make a later
+    // ROLLBACK TO of this name discard savepoints set after its first use.
+    txn.savepoints.delete(name);
     txn.savepoints.set(name, txn.lastUndo);
+  }
+
+  /** Ends the transaction's row-lock wait, if it is waiting, with `error` (a cancelled statement). */
+  interruptWait(transaction: Transaction, error: DbError): void {
+    (transaction as LiveTransaction).interruptWait?.(error);
+  }
+
+  /** How long this transaction's row-lock waits last before TDB-5008 (SET lock_timeout); undefined: the default. */
+  setLockTimeout(transaction: Transaction, timeoutMs: number | undefined): void {
+    (transaction as LiveTransaction).lockTimeoutMs = timeoutMs;
   }
 
   /** ROLLBACK TO SAVEPOINT: undoes the changes made after it; the transaction stays active. */
@@ -726,18 +744,21 @@ export class TransactionManager {
         timer.cancel();
         this.#waitAborts.delete(settle);
         waiter.waitingFor = undefined;
+        waiter.interruptWait = undefined;
         if (error === undefined) resolve();
         else reject(error);
       };
-      const timer = this.#storage.io.clock.setTimer(this.#lockTimeoutMs, () =>
+      const timeoutMs = waiter.lockTimeoutMs ?? this.#lockTimeoutMs;
+      const timer = this.#storage.io.clock.setTimer(timeoutMs, () =>
         settle(
           new DbError(
             'LOCK_TIMEOUT',
-            `transaction ${waiter.id} waited ${this.#lockTimeoutMs} ms for a row locked by transaction ${holder.id}`,
+            `canceling statement due to lock timeout: transaction ${waiter.id} waited ${timeoutMs} ms for a row locked by transaction ${holder.id}`,
           ),
         ),
       );
       this.#waitAborts.add(settle);
+      waiter.interruptWait = settle;
       void holder.ended.then(() => settle());
     });
   }
