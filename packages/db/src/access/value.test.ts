@@ -2,7 +2,6 @@
 // canonical numerics, and SQL ordering (NULLs last, float8 NaN, numeric by value, code points).
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '@tandem/testkit';
-import { DbError } from '../errors.js';
 import type { TdbCodeName } from '../errors.js';
 import { randomValue } from './random-value.js';
 import type { ColumnType, Value } from './value.js';
@@ -14,16 +13,7 @@ import {
   compareValues,
   validateValue,
 } from './value.js';
-
-function errorOf(action: () => unknown): DbError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DbError) return error;
-    throw error;
-  }
-  throw new Error('expected a DbError, nothing was thrown');
-}
+import { errorOf } from '../errors.test-support.js';
 
 function expectRejected(type: ColumnType, value: unknown, codeName: TdbCodeName): void {
   const error = errorOf(() => validateValue(type, value, 'balance_col'));

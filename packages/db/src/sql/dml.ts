@@ -20,7 +20,7 @@ import {
   type Row,
   type ScopeColumn,
 } from './expr.js';
-import type { PlanNode, TableScan } from './plan-nodes.js';
+import { visibleRow, type PlanNode, type TableScan } from './plan-nodes.js';
 import type { CopySpec } from './copy.js';
 import type { Planner } from './planner.js';
 import { DEFAULT_MARKER, outputName, splitConjuncts, type QueryPlan } from './planner.js';
@@ -319,6 +319,31 @@ function planTarget(
   return { table, scope, scan, recheck: scan.filter };
 }
 
+/**
+ * The rows the statement's snapshot finds, each changed by `change` under its row lock
+ * (which returns the row as changed, or undefined if the newest version no longer
+ * qualifies); yields the RETURNING rows and returns how many rows changed. Subqueries run
+ * against the row as the snapshot saw it; the rest reads the newest version.
+ */
+async function* changeFoundRows(
+  target: Target,
+  env: ExecEnv,
+  preparing: readonly Compiled[],
+  returning: { exprs: readonly Compiled[] } | undefined,
+  change: (key: Uint8Array) => Promise<SqlValue[] | undefined>,
+): AsyncGenerator<Row, number> {
+  let count = 0;
+  for await (const { key, row: seen } of target.scan.rowsWithKeys(env)) {
+    await env.services.checkCancel();
+    for (const expr of preparing) await prepareSubqueries(expr.subqueries, seen, env);
+    const changed = await change(key);
+    if (changed === undefined) continue;
+    count++;
+    if (returning !== undefined) yield await project(returning.exprs, changed, env);
+  }
+  return count;
+}
+
 export function prepareUpdate(statement: ast.UpdateStatement, catalog: SqlCatalog, planner: Planner): Executable {
   const target = planTarget(
     statement.table,
@@ -373,26 +398,18 @@ export function prepareUpdate(statement: ast.UpdateStatement, catalog: SqlCatalo
     writes: true,
     plan: target.scan,
     async *run(env, txn) {
-      let count = 0;
-      for await (const { key, row: seen } of target.scan.rowsWithKeys(env)) {
-        await env.services.checkCancel();
-        // Subqueries run against the row as the snapshot saw it; the rest reads the newest version.
-        for (const expr of needsPreparation) await prepareSubqueries(expr.subqueries, seen, env);
+      const count = yield* changeFoundRows(target, env, needsPreparation, returning, async (key) => {
         let updated: SqlValue[] | undefined;
         await engineTable.updateAt(txn!, key, (stored) => {
-          const current = table.shape.identity
-            ? (stored as SqlValue[])
-            : table.sqlColumns.map((c) => stored[c.storageIndex] ?? null);
+          const current = visibleRow(table.shape, stored);
           if (target.recheck !== undefined && target.recheck.eval(current, env) !== true) return null;
           const next = [...current];
           for (const { column, value } of assignments) next[column] = value.eval(current, env);
           updated = next;
           return validator.stored(next, env);
         });
-        if (updated === undefined) continue;
-        count++;
-        if (returning !== undefined) yield await project(returning.exprs, updated, env);
-      }
+        return updated;
+      });
       return `UPDATE ${count}`;
     },
   };
@@ -417,25 +434,17 @@ export function prepareDelete(statement: ast.DeleteStatement, catalog: SqlCatalo
     writes: true,
     plan: target.scan,
     async *run(env, txn) {
-      let count = 0;
-      for await (const { key, row: seen } of target.scan.rowsWithKeys(env)) {
-        await env.services.checkCancel();
-        if (target.recheck !== undefined && target.recheck.subqueries.length > 0) {
-          await prepareSubqueries(target.recheck.subqueries, seen, env);
-        }
+      const preparing = target.recheck !== undefined && target.recheck.subqueries.length > 0 ? [target.recheck] : [];
+      const count = yield* changeFoundRows(target, env, preparing, returning, async (key) => {
         let deleted: SqlValue[] | undefined;
         await engineTable.deleteAt(txn!, key, (stored) => {
-          const current = table.shape.identity
-            ? (stored as SqlValue[])
-            : table.sqlColumns.map((c) => stored[c.storageIndex] ?? null);
+          const current = visibleRow(table.shape, stored);
           if (target.recheck !== undefined && target.recheck.eval(current, env) !== true) return false;
           deleted = current;
           return true;
         });
-        if (deleted === undefined) continue;
-        count++;
-        if (returning !== undefined) yield await project(returning.exprs, deleted, env);
-      }
+        return deleted;
+      });
       return `DELETE ${count}`;
     },
   };

@@ -1,22 +1,12 @@
 // Binary send/receive: byte images printed by PostgreSQL 15's numeric_send, date_send,
 // timestamp_send, interval_send, float4send, float8send and int8send, and malformed input.
 import { describe, expect, it } from 'vitest';
-import { DbError } from '../../errors.js';
 import { decodeBinary, encodeBinary } from './binary-io.js';
 import { fixedEvalContext } from './context.js';
 import { formatText, parseText } from './text-io.js';
 import type { SqlTypeName } from './types.js';
 import { T } from './types.js';
-
-function errorOf(action: () => unknown): DbError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DbError) return error;
-    throw error;
-  }
-  throw new Error('expected a DbError, nothing was thrown');
-}
+import { errorOf } from '../../errors.test-support.js';
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');

@@ -1,21 +1,11 @@
 // Coercion rules for the planner: which casts apply in which context, and the common type of
 // CASE/UNION/COALESCE branches (select_common_type), with PostgreSQL's error wording.
 import { describe, expect, it } from 'vitest';
-import { DbError } from '../../errors.js';
 import { canCoerce, castValue, commonSuperType } from './casts.js';
 import { fixedEvalContext } from './context.js';
 import type { SqlType } from './types.js';
 import { T, formatTypeName, parseTypeName } from './types.js';
-
-function errorOf(action: () => unknown): DbError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DbError) return error;
-    throw error;
-  }
-  throw new Error('expected a DbError, nothing was thrown');
-}
+import { errorOf } from '../../errors.test-support.js';
 
 describe('canCoerce', () => {
   it('follows pg_cast contexts', () => {

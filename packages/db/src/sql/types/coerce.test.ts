@@ -1,19 +1,9 @@
 // Typmod coercion on assignment and explicit casts: char(n) padding, varchar(n) limits,
 // numeric(p,s) rounding and overflow, timestamp(p) rounding.
 import { describe, expect, it } from 'vitest';
-import { DbError } from '../../errors.js';
 import { applyTypmod } from './coerce.js';
 import { parseTypeName } from './types.js';
-
-function errorOf(action: () => unknown): DbError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DbError) return error;
-    throw error;
-  }
-  throw new Error('expected a DbError, nothing was thrown');
-}
+import { errorOf } from '../../errors.test-support.js';
 
 const char3 = parseTypeName(['char'], [3]);
 const varchar3 = parseTypeName(['varchar'], [3]);

@@ -1,21 +1,11 @@
 // Function resolution and the behaviour the conformance table cannot show: NULL handling,
 // volatility, Oracle additions (nvl, instr, sysdate), GREATEST/LEAST and the context clock.
 import { describe, expect, it } from 'vitest';
-import { DbError } from '../../errors.js';
 import { fixedEvalContext } from './context.js';
 import { greatestOrLeast, lookupFunction } from './functions.js';
 import { formatText } from './text-io.js';
 import { T, formatTypeName } from './types.js';
-
-function errorOf(action: () => unknown): DbError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DbError) return error;
-    throw error;
-  }
-  throw new Error('expected a DbError, nothing was thrown');
-}
+import { errorOf } from '../../errors.test-support.js';
 
 // 2024-01-01 15:00:00 UTC
 const ctx = fixedEvalContext({ timeZone: 'Asia/Seoul', timestamp: 1_704_121_200_000_000n, random: () => 0.25 });

@@ -2,11 +2,11 @@
 // what PostgreSQL 15 printed for '<input>'::<type> (collected from a real server; see the
 // report). Then the error cases, with their SQLSTATEs and PostgreSQL's wording.
 import { describe, expect, it } from 'vitest';
-import { DbError } from '../../errors.js';
 import { fixedEvalContext } from './context.js';
 import { formatText, parseText } from './text-io.js';
 import type { SqlTypeName } from './types.js';
 import { T, sqlType } from './types.js';
+import { errorOf } from '../../errors.test-support.js';
 
 const POSTGRES_OUTPUT: readonly [SqlTypeName, string, string, string][] = [
   ['bool', '  TRUE ', 'UTC', 't'],
@@ -105,16 +105,6 @@ const POSTGRES_OUTPUT: readonly [SqlTypeName, string, string, string][] = [
   ['interval', '-1 year -2 mons +3 days', 'UTC', '-1 years -2 mons +3 days'],
   ['interval', '1 day 00:00:00.5', 'UTC', '1 day 00:00:00.5'],
 ];
-
-function errorOf(action: () => unknown): DbError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DbError) return error;
-    throw error;
-  }
-  throw new Error('expected a DbError, nothing was thrown');
-}
 
 describe('text input and output match PostgreSQL 15', () => {
   it.each(POSTGRES_OUTPUT)('%s %j in %s → %j', (type, input, timeZone, expected) => {

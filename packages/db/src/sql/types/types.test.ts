@@ -1,18 +1,8 @@
 // The type catalog: every SQL spelling, PostgreSQL's OIDs and format_type names, storage mapping.
 import { describe, expect, it } from 'vitest';
-import { DbError } from '../../errors.js';
 import type { SqlTypeName } from './types.js';
 import { T, formatTypeName, parseTypeName, storageTypeOf, typeByOid, typeInfo, typeOid } from './types.js';
-
-function errorOf(action: () => unknown): DbError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof DbError) return error;
-    throw error;
-  }
-  throw new Error('expected a DbError, nothing was thrown');
-}
+import { errorOf } from '../../errors.test-support.js';
 
 describe('parseTypeName', () => {
   // [words, modifiers, format_type as PostgreSQL prints it]
