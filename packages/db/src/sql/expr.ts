@@ -504,6 +504,12 @@ function columnReader(slot: number, type: SqlType): Compiled {
   return { type, eval: (row) => row[slot], subqueries: [], usesRow: true, usesOuter: false, volatile: false };
 }
 
+/** The value and type of a numeric literal's text (for literals turned into parameters). */
+export function numberLiteralValue(text: string): { value: SqlValue; type: SqlType } {
+  const compiled = numberLiteral({ kind: 'number', text, pos: 0 });
+  return { value: compiled.constant!.value, type: compiled.type };
+}
+
 function numberLiteral(expr: ast.NumberLiteral): Compiled {
   const text = expr.text;
   // A folded negative literal (see bindUnary) carries its sign: -2147483648 is still an int4.

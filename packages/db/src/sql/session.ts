@@ -18,7 +18,15 @@ import type {
 import type * as ast from './ast.js';
 import { copyFrom, copyTo } from './copy.js';
 import { prepareDelete, prepareInsert, prepareQuery, prepareUpdate, type Executable } from './dml.js';
-import { ParameterTypes, type ExecEnv, type ExecServices, type Row, type ScopeColumn } from './expr.js';
+import {
+  numberLiteralValue,
+  ParameterTypes,
+  type ExecEnv,
+  type ExecServices,
+  type Row,
+  type ScopeColumn,
+} from './expr.js';
+import { isCacheable, literalShape, parameterize, type LiteralShape } from './literal-parameters.js';
 import { explainPlan } from './plan-nodes.js';
 import { parse, type ParsedStatement } from './parser.js';
 import { Planner } from './planner.js';
@@ -31,6 +39,21 @@ import type { SqlValue } from './types/value.js';
 import type { SqlEngine } from './engine.js';
 
 /** A statement made by Parse (or by a simple Query, unnamed and used once). */
+/** Shared plans a session keeps (oldest out first). */
+const SHARED_PLANS_MAX = 256;
+
+/** A plan shared by every query string of one shape, and how its literals feed its parameters. */
+interface SharedPlan {
+  readonly prepared: SqlPrepared;
+  readonly parameterCount: number;
+  /** One entry per literal token of the shape, in source order. */
+  readonly literals: readonly (
+    | { readonly kind: 'kept'; readonly value: string }
+    | { readonly kind: 'string'; readonly parameter: number }
+    | { readonly kind: 'number'; readonly parameter: number; readonly negate: boolean; readonly type: SqlType }
+  )[];
+}
+
 /** How long a statement may keep the event loop to itself before it yields (ms). */
 const YIELD_EVERY_MS = 10;
 
@@ -59,6 +82,8 @@ class SqlPortal implements Portal {
   iterator: AsyncGenerator<Row, string> | undefined;
   statementState: StatementState | undefined;
   done = false;
+  /** The statement's text as this client sent it (a shared plan's own text has other literals). */
+  text: string | undefined;
 
   constructor(
     readonly prepared: SqlPrepared,
@@ -88,6 +113,10 @@ export class SqlSession implements EngineSession {
   #implicit = false;
   #transactionTimestamp = 0n;
   #cancelRequested = false;
+  /** Plans shared across literal values, by statement shape (see literal-parameters.ts). */
+  readonly #literalPlans = new Map<string, SharedPlan>();
+  /** The shape #sharedPlan found no plan for, handed to #planQueryString. */
+  #pendingShape: LiteralShape | undefined;
   /** When a long statement of this session last let the event loop run (see checkCancel). */
   #lastYieldMs = 0;
   #closed = false;
@@ -150,23 +179,23 @@ export class SqlSession implements EngineSession {
 
   async simpleQuery(sql: string, out: QueryOutput): Promise<void> {
     this.#cancelRequested = false;
-    let statements: ParsedStatement[];
+    let work: { prepared: SqlPrepared; params: readonly SqlValue[]; text?: string }[];
     try {
-      statements = parse(sql, this.#engine.parseOptions);
+      work = this.#sharedPlan(sql) ?? this.#planQueryString(sql);
     } catch (error) {
       this.#failTransaction();
       throw error;
     }
-    if (statements.length === 0) {
+    if (work.length === 0) {
       out.emptyQuery();
       return;
     }
     try {
-      for (const parsed of statements) {
-        const prepared = new SqlPrepared(parsed, []);
+      for (const { prepared, params, text } of work) {
         this.#plan(prepared);
-        const portal = this.#makePortal(prepared, [], []);
-        if (portal.fields !== null && !isCopy(parsed.statement)) out.rowDescription(portal.fields);
+        const portal = this.#makePortal(prepared, params, []);
+        portal.text = text;
+        if (portal.fields !== null && !isCopy(prepared.statement!)) out.rowDescription(portal.fields);
         await this.execute(portal, 0, out);
       }
       if (this.#implicit) await this.#endTransaction(true);
@@ -174,6 +203,119 @@ export class SqlSession implements EngineSession {
       this.#failTransaction();
       throw error;
     }
+  }
+
+  /**
+   * A query string of one statement whose shape (literals masked) was planned before: its
+   * plan, with this string's literals as the parameter values. Undefined on a miss, or when
+   * a literal kept in the plan (ORDER BY 2) or a number's type differs.
+   */
+  #sharedPlan(sql: string): { prepared: SqlPrepared; params: SqlValue[]; text: string }[] | undefined {
+    this.#pendingShape = undefined;
+    const shape = literalShape(sql);
+    if (shape === undefined) return undefined;
+    const cached = this.#literalPlans.get(shape.key);
+    if (cached === undefined) {
+      this.#pendingShape = shape;
+      return undefined;
+    }
+    const params = this.#literalValues(cached, shape);
+    if (params === undefined) {
+      this.#pendingShape = shape;
+      return undefined;
+    }
+    this.#plan(cached.prepared);
+    return [
+      { prepared: cached.prepared, params: this.#typedValues(cached.prepared, params), text: statementText(sql) },
+    ];
+  }
+
+  #literalValues(cached: SharedPlan, shape: LiteralShape): (SqlValue | undefined)[] | undefined {
+    if (shape.literals.length !== cached.literals.length) return undefined;
+    const params: (SqlValue | undefined)[] = new Array<SqlValue | undefined>(cached.parameterCount);
+    for (let i = 0; i < shape.literals.length; i++) {
+      const use = cached.literals[i];
+      const literal = shape.literals[i];
+      if (use.kind === 'kept') {
+        if (literal.value !== use.value) return undefined;
+        continue;
+      }
+      if (use.kind === 'string') {
+        params[use.parameter] = literal.value;
+        continue;
+      }
+      const { value, type } = numberLiteralValue(use.negate ? `-${literal.value}` : literal.value);
+      if (type.name !== use.type.name) return undefined;
+      params[use.parameter] = value;
+    }
+    return params;
+  }
+
+  /** String literals become values of the type their context gave the parameter. */
+  #typedValues(prepared: SqlPrepared, raw: readonly (SqlValue | undefined)[]): SqlValue[] {
+    const ctx = this.#evalContext();
+    return raw.map((value, i) => {
+      if (value === undefined) return null;
+      const type = prepared.sqlParameterTypes[i];
+      if (typeof value !== 'string' || prepared.givenTypes[i] !== undefined) return value;
+      return type.name === 'text' || type.name === 'unknown' ? value : parseText(type, value, ctx);
+    });
+  }
+
+  /** Parses and plans a query string; a single plannable statement is planned shared by literal. */
+  #planQueryString(sql: string): { prepared: SqlPrepared; params: readonly SqlValue[]; text?: string }[] {
+    const shape = this.#pendingShape;
+    this.#pendingShape = undefined;
+    const statements = parse(sql, this.#engine.parseOptions);
+    if (shape !== undefined && statements.length === 1 && isCacheable(statements[0].statement)) {
+      const shared = this.#planShared(statements[0], shape);
+      if (shared !== undefined) return [shared];
+    }
+    // Planned one at a time as they run: a statement may use a table the one before creates.
+    return statements.map((parsed) => ({ prepared: new SqlPrepared(parsed, []), params: [] }));
+  }
+
+  #planShared(
+    parsed: ParsedStatement,
+    shape: LiteralShape,
+  ): { prepared: SqlPrepared; params: SqlValue[]; text: string } | undefined {
+    const parameterized = parameterize(parsed.statement);
+    if (parameterized === undefined) return undefined;
+    const slotAt = new Map(parameterized.slots.map((slot, i) => [slot.pos, { slot, parameter: i }]));
+    const literals: SharedPlan['literals'][number][] = [];
+    const given: (SqlType | undefined)[] = [];
+    for (const literal of shape.literals) {
+      const found = slotAt.get(literal.pos);
+      if (found === undefined) {
+        literals.push({ kind: 'kept', value: literal.value });
+        continue;
+      }
+      if (found.slot.kind === 'string') {
+        literals.push({ kind: 'string', parameter: found.parameter });
+        continue;
+      }
+      const { type } = numberLiteralValue(found.slot.negate ? `-${literal.value}` : literal.value);
+      given[found.parameter] = type;
+      literals.push({ kind: 'number', parameter: found.parameter, negate: found.slot.negate, type });
+    }
+    // Every slot must come from a literal token of this string (positions agree).
+    if (literals.filter((use) => use.kind !== 'kept').length !== parameterized.slots.length) return undefined;
+    const prepared = new SqlPrepared({ ...parsed, statement: parameterized.statement }, given);
+    try {
+      this.#plan(prepared);
+    } catch {
+      // Whatever the parameterized form cannot plan, the literal form reports (or plans).
+      return undefined;
+    }
+    const cached: SharedPlan = { prepared, literals, parameterCount: parameterized.slots.length };
+    if (this.#literalPlans.size >= SHARED_PLANS_MAX) {
+      this.#literalPlans.delete(this.#literalPlans.keys().next().value!);
+    }
+    this.#literalPlans.set(shape.key, cached);
+    const params = this.#literalValues(cached, shape);
+    return params === undefined
+      ? undefined
+      : { prepared, params: this.#typedValues(prepared, params), text: statementText(parsed.text) };
   }
 
   // -------------------------------------------------------------------------------------
@@ -329,7 +471,7 @@ export class SqlSession implements EngineSession {
   async #start(portal: SqlPortal, out: QueryOutput): Promise<'done' | 'iterate'> {
     const statement = portal.prepared.statement!;
     this.#lastYieldMs = this.#engine.monotonicMs();
-    this.currentStatement = portal.prepared.parsed?.text ?? '';
+    this.currentStatement = portal.text ?? portal.prepared.parsed?.text ?? '';
     const executable = portal.prepared.executable;
     if (executable === undefined) {
       const tag = await this.#engine.runUtility(this, statement, portal.prepared.parsed?.text ?? '', out, (rows) =>
@@ -766,6 +908,11 @@ function fieldOf(column: ScopeColumn, format: 0 | 1): FieldDescription {
     typeModifier: column.type.typmod,
     format,
   };
+}
+
+/** A one-statement query string as v$session shows it: without surrounding blanks and semicolons. */
+function statementText(sql: string): string {
+  return sql.replace(/[\s;]+$/, '').trimStart();
 }
 
 function isCopy(statement: ast.Statement): boolean {
