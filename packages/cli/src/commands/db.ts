@@ -91,7 +91,11 @@ export function registerDbCommand(program: Command, io: CliIo): void {
     .option('--block-size <bytes>', 'block size in bytes (4096, 8192, 16384 or 32768)', '8192')
     .option('-p, --port <port>', 'port the server will listen on', '5544')
     .option('-H, --host <host>', 'address the server will bind', '127.0.0.1')
-    .action(async (dir: string, flags: Record<string, string | string[] | undefined>) => {
+    .option(
+      '--no-create',
+      'write the parameters and sys credentials only; create the database with CREATE DATABASE after db start --nomount',
+    )
+    .action(async (dir: string, flags: Record<string, string | string[] | boolean | undefined>) => {
       const integer = (name: string): number => {
         const value = Number(flags[name]);
         if (!Number.isInteger(value) || value <= 0)
@@ -107,9 +111,22 @@ export function registerDbCommand(program: Command, io: CliIo): void {
         port: parsePort(flags.port as string)!,
         host: flags.host as string,
         ...(flags.controlFile === undefined ? {} : { controlFiles: flags.controlFile as string[] }),
+        createDatabase: flags.create !== false,
       };
       const result = await initDatabase(dir, options, logTo(io));
       const { config } = result;
+      if (flags.create === false) {
+        io.out(
+          [
+            `[notice] parameters for database ${config.name} written to ${result.directory}; no database yet`,
+            `  start the instance:  npx tandem db start ${dir} --nomount`,
+            `  then, as sys:        CREATE DATABASE "${config.name}" USER sys IDENTIFIED BY <password> LOGFILE GROUP 1 ('log1a.log', 'log1b.log') SIZE 16M, GROUP 2 ('log2a.log', 'log2b.log') SIZE 16M ...`,
+            `  sys's password until then: ${join(result.directory, SYS_PASSWORD_FILE)}`,
+            '',
+          ].join('\n'),
+        );
+        return;
+      }
       io.out(
         [
           `[notice] database ${config.name} created in ${result.directory}`,

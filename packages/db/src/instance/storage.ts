@@ -12,6 +12,7 @@ import type {
   RedoPosition,
   TablespaceEntry,
   TablespaceKind,
+  LogMode,
 } from '../control/control-state.js';
 import { DbError, isDbError } from '../errors.js';
 import { Checkpointer } from '../recovery/checkpoint.js';
@@ -32,6 +33,8 @@ export interface TablespaceSpec {
   readonly kind: TablespaceKind;
   readonly sizeBlocks: number;
   readonly autoextend?: { readonly nextBlocks: number; readonly maxBlocks: number };
+  /** The datafile's path; default `<directory>/<name>001.dtf`. */
+  readonly path?: string;
 }
 
 export interface CreateStorageSpec {
@@ -43,7 +46,11 @@ export interface CreateStorageSpec {
   readonly logGroups?: number;
   readonly logMembers?: number;
   readonly logSizeBytes?: number;
+  /** The members of each log group by path (CREATE DATABASE ... LOGFILE GROUP 1 ('a','b')); overrides logGroups and logMembers. */
+  readonly logGroupPaths?: readonly (readonly string[])[];
   readonly tablespaces?: readonly TablespaceSpec[];
+  /** The log mode the database starts in (default NOARCHIVELOG). */
+  readonly logMode?: LogMode;
 }
 
 export interface StorageIo {
@@ -91,8 +98,9 @@ export async function createStorage(io: StorageIo, spec: CreateStorageSpec): Pro
   if (!isValidBlockBytes(blockBytes)) {
     throw new DbError('INVALID_PARAMETER', `block size ${blockBytes} must be a power of two from 2048 to 32768 bytes`);
   }
-  const groupCount = spec.logGroups ?? 3;
-  const memberCount = spec.logMembers ?? 2;
+  const groupCount = spec.logGroupPaths?.length ?? spec.logGroups ?? 3;
+  const memberCount =
+    spec.logGroupPaths === undefined ? (spec.logMembers ?? 2) : Math.min(...spec.logGroupPaths.map((g) => g.length));
   const logSizeBytes = spec.logSizeBytes ?? DEFAULT_LOG_SIZE_BYTES;
   if (groupCount < 2) throw new DbError('REDO_LOG_CONFIG', `a database needs at least 2 log groups, got ${groupCount}`);
   if (memberCount < 1) throw new DbError('REDO_LOG_CONFIG', `a log group needs at least 1 member, got ${memberCount}`);
@@ -115,10 +123,13 @@ export async function createStorage(io: StorageIo, spec: CreateStorageSpec): Pro
 
   const logGroups: LogGroupEntry[] = [];
   for (let number = 1; number <= groupCount; number++) {
-    const members = Array.from(
-      { length: memberCount },
-      (_, i) => `${spec.directory}/redo${String(number).padStart(2, '0')}${String.fromCharCode(97 + i)}.log`,
-    );
+    const members =
+      spec.logGroupPaths?.[number - 1] ??
+      Array.from(
+        { length: memberCount },
+        (_, i) => `${spec.directory}/redo${String(number).padStart(2, '0')}${String.fromCharCode(97 + i)}.log`,
+      );
+    for (const path of members) await fs.mkdir(parentOf(path), { recursive: true });
     for (const path of members) {
       await createLogMember(fs, path, {
         dbId,
@@ -147,7 +158,8 @@ export async function createStorage(io: StorageIo, spec: CreateStorageSpec): Pro
   for (const [index, tablespace] of (spec.tablespaces ?? defaultTablespaces()).entries()) {
     tablespaces.push({ number: index, name: tablespace.name, kind: tablespace.kind });
     const fileNumber = datafiles.length + 1;
-    const path = `${spec.directory}/${tablespace.name.toLowerCase()}001.dtf`;
+    const path = tablespace.path ?? `${spec.directory}/${tablespace.name.toLowerCase()}001.dtf`;
+    await fs.mkdir(parentOf(path), { recursive: true });
     const maxBlocks = tablespace.autoextend?.maxBlocks ?? tablespace.sizeBlocks;
     const datafile = await Datafile.create(fs, {
       path,
@@ -175,7 +187,12 @@ export async function createStorage(io: StorageIo, spec: CreateStorageSpec): Pro
       checkpointTsn: 1,
     });
   }
-  await fs.syncDirectory(spec.directory);
+  const directories = new Set([
+    spec.directory,
+    ...logGroups.flatMap((group) => group.members.map((member) => parentOf(member.path))),
+    ...datafiles.map((file) => parentOf(file.path)),
+  ]);
+  for (const directory of directories) await fs.syncDirectory(directory);
 
   const state: ControlFileState = {
     formatVersion: 1,
@@ -183,7 +200,7 @@ export async function createStorage(io: StorageIo, spec: CreateStorageSpec): Pro
     dbId,
     createdMs: now,
     blockBytes,
-    logMode: 'NOARCHIVELOG',
+    logMode: spec.logMode ?? 'NOARCHIVELOG',
     incarnation: { number: 1, resetlogsTsn: 0, resetlogsMs: now },
     checkpoint: { sequence: 1, offsetBytes: LOG_FILE_HEADER_BYTES, tsn: 1 },
     checkpointMs: now,

@@ -29,6 +29,11 @@ export interface InitOptions {
   readonly host?: string;
   /** The sys password; random when not given. */
   readonly sysPassword?: string;
+  /**
+   * false: write the parameters and sys's credentials only, and leave the database to be
+   * made with CREATE DATABASE after `tandem db start --nomount` (Tibero's way).
+   */
+  readonly createDatabase?: boolean;
 }
 
 export interface InitResult {
@@ -67,6 +72,18 @@ export async function initDatabase(
     { directory, controlFiles: config.controlFiles, alertMirror: mirrorTo(log) },
   );
   await instance.nomount();
+  const sysPassword = options.sysPassword ?? randomBytes(18).toString('base64url');
+  const engine = new SqlEngine({
+    instance,
+    clock: new SystemClock(),
+    sysVerifierPath: join(directory, SYS_VERIFIER_FILE),
+  });
+  if (options.createDatabase === false) {
+    await engine.writeSysVerifier(sysPassword);
+    await instance.shutdown('NORMAL');
+    await writeCredentialsAndConfig(directory, sysPassword, config);
+    return { directory, config, sysPassword };
+  }
   await instance.createDatabase({
     dbName: config.name,
     ...(options.blockBytes === undefined ? {} : { blockBytes: options.blockBytes }),
@@ -75,19 +92,17 @@ export async function initDatabase(
     ...(options.logSizeBytes === undefined ? {} : { logSizeBytes: options.logSizeBytes }),
     tablespaces: defaultTablespaces(),
   });
-  const sysPassword = options.sysPassword ?? randomBytes(18).toString('base64url');
-  const engine = new SqlEngine({
-    instance,
-    clock: new SystemClock(),
-    sysVerifierPath: join(directory, SYS_VERIFIER_FILE),
-  });
   await engine.writeSysVerifier(sysPassword);
   await instance.shutdown('IMMEDIATE');
+  await writeCredentialsAndConfig(directory, sysPassword, config);
+  return { directory, config, sysPassword };
+}
+
+async function writeCredentialsAndConfig(directory: string, sysPassword: string, config: ServerConfig): Promise<void> {
   const passwordPath = join(directory, SYS_PASSWORD_FILE);
   await writeFile(passwordPath, `${sysPassword}\n`, { mode: 0o600 });
   await chmod(passwordPath, 0o600);
   await writeFile(join(directory, CONFIG_FILE), formatConfig(config), { mode: 0o600 });
-  return { directory, config, sysPassword };
 }
 
 export interface StartOptions {

@@ -252,9 +252,22 @@ export class SqlEngine implements Engine {
     return session;
   }
 
-  /** Writes sys's verifier file (at init and at ALTER USER sys PASSWORD). */
+  /**
+   * Writes sys's verifier file (at init, CREATE DATABASE ... IDENTIFIED BY, and ALTER USER
+   * sys), and keeps the owner-only sys.password beside it true if there is one.
+   */
   async writeSysVerifier(password: string): Promise<void> {
     const { fs } = this.instance.io;
+    const passwordPath = `${dirname(this.#options.sysVerifierPath)}/sys.password`;
+    if (await fs.exists(passwordPath)) {
+      const handle = await fs.open(passwordPath, { truncate: true });
+      try {
+        await handle.write(new TextEncoder().encode(`${password}\n`), 0);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
     const text = `${formatScramVerifier(createScramVerifier(password))}\n`;
     const temporary = `${this.#options.sysVerifierPath}.tmp`;
     const handle = await fs.open(temporary, { create: true, truncate: true });
@@ -359,10 +372,7 @@ export class SqlEngine implements Engine {
       case 'alterDatabase':
         return this.#alterDatabase(statement, session);
       case 'createDatabase':
-        throw new DbError(
-          'FEATURE_NOT_SUPPORTED',
-          'CREATE DATABASE over SQL comes with tandem db start --nomount; use tandem db init',
-        );
+        return this.#createDatabase(statement, session);
       case 'createTablespace':
         return this.#createTablespace(statement, session);
       case 'alterTablespace':
@@ -604,6 +614,83 @@ export class SqlEngine implements Engine {
           `ALTER TABLESPACE ... ${statement.action.kind} comes with backup and recovery`,
         );
     }
+  }
+
+  /**
+   * CREATE DATABASE in NOMOUNT (Tibero's way): the log groups and members, the SYSTEM
+   * datafile, and the UNDO, TEMP and default tablespaces as the statement names them; the
+   * database is created, opened, and sys's password set when IDENTIFIED BY gives one.
+   */
+  async #createDatabase(statement: ast.CreateDatabaseStatement, session: SqlSession): Promise<string> {
+    this.#requireSys(session, 'CREATE DATABASE');
+    if (this.instance.stage !== 'NOMOUNT') {
+      throw new DbError(
+        'WRONG_INSTANCE_STATE',
+        `CREATE DATABASE runs in NOMOUNT; the instance is in ${this.instance.stage}`,
+      );
+    }
+    const name = statement.name ?? this.databaseName;
+    if (this.#options.databaseName !== undefined && name.toLowerCase() !== this.#options.databaseName.toLowerCase()) {
+      throw new DbError(
+        'INVALID_PARAMETER',
+        `CREATE DATABASE names ${name}, but the parameter file says name: ${this.#options.databaseName}`,
+      );
+    }
+    const blockBytes = 8192;
+    const directory = this.instance.directory;
+    const path = (file: string): string => (isAbsolute(file) ? file : resolvePath(directory, file));
+    const tablespace = (
+      kind: 'SYSTEM' | 'UNDO' | 'TEMP' | 'USER',
+      defaultName: string,
+      spec: { readonly name: string; readonly datafiles: readonly ast.DatafileSpec[] } | undefined,
+      defaultBlocks: number,
+    ) => {
+      const file = spec?.datafiles[0];
+      const sizeBlocks = Math.max(64, Math.ceil((file?.sizeBytes ?? defaultBlocks * blockBytes) / blockBytes));
+      const autoextend =
+        file?.autoextend?.on === false
+          ? undefined
+          : {
+              nextBlocks: Math.max(8, Math.ceil((file?.autoextend?.nextBytes ?? 8 * 1024 * 1024) / blockBytes)),
+              maxBlocks:
+                file?.autoextend?.maxBytes === undefined || file.autoextend.maxBytes === 'unlimited'
+                  ? 1 << 22
+                  : Math.max(sizeBlocks, Math.ceil(file.autoextend.maxBytes / blockBytes)),
+            };
+      return {
+        name: (spec?.name ?? defaultName).toUpperCase(),
+        kind,
+        sizeBlocks,
+        ...(autoextend === undefined ? {} : { autoextend }),
+        ...(file === undefined ? {} : { path: path(file.path) }),
+      };
+    };
+    const groups = statement.logGroups;
+    if (groups.length === 1) throw new DbError('REDO_LOG_CONFIG', 'a database needs at least 2 log groups');
+    const sizes = new Set(groups.map((group) => group.sizeBytes ?? 64 * 1024 * 1024));
+    if (sizes.size > 1) throw new DbError('FEATURE_NOT_SUPPORTED', 'log groups of different sizes are not supported');
+    await this.instance.createDatabase({
+      dbName: name,
+      blockBytes,
+      ...(groups.length === 0
+        ? {}
+        : { logGroupPaths: groups.map((group) => group.members.map(path)), logSizeBytes: [...sizes][0] }),
+      ...(statement.archivelog === true ? { logMode: 'ARCHIVELOG' as const } : {}),
+      tablespaces: [
+        tablespace(
+          'SYSTEM',
+          'SYSTEM',
+          statement.systemDatafiles.length === 0 ? undefined : { name: 'SYSTEM', datafiles: statement.systemDatafiles },
+          1024,
+        ),
+        tablespace('UNDO', 'UNDO', statement.undoTablespace, 1024),
+        tablespace('TEMP', 'TEMP', statement.temporaryTablespace, 256),
+        tablespace('USER', 'USR', statement.defaultTablespace, 1024),
+      ],
+    });
+    if (statement.sysPassword !== undefined) await this.writeSysVerifier(statement.sysPassword);
+    this.#catalogOrThrow();
+    return 'CREATE DATABASE';
   }
 
   #requireSys(session: SqlSession, what: string): void {

@@ -105,7 +105,8 @@ export class SqlSession implements EngineSession {
   readonly id: number;
   readonly user: string;
   readonly #engine: SqlEngine;
-  readonly #instanceSession: Session | undefined;
+  /** The instance's session: from the start when OPEN, attached at the first statement after OPEN otherwise. */
+  #instanceSession: Session | undefined;
   readonly settings: SessionSettings;
   /** Explicit transaction block: none, open (BEGIN seen), or failed (an error inside it). */
   #block: 'none' | 'open' | 'failed' = 'none';
@@ -546,7 +547,13 @@ export class SqlSession implements EngineSession {
    * statement outside a block needs none (it reads through its snapshot).
    */
   async #beginStatement(writes: boolean): Promise<Transaction | undefined> {
+    // Connected in NOMOUNT or MOUNT, and the database has been opened (or created) since.
+    if (this.#instanceSession === undefined && this.#engine.instance.stage === 'OPEN') {
+      this.#instanceSession = this.#engine.instance.connect();
+    }
     if (this.#instanceSession === undefined) {
+      // Before OPEN there are no tables; reading the v$ views needs no transaction.
+      if (!writes) return undefined;
       throw new DbError('WRONG_INSTANCE_STATE', 'the database is not OPEN: only administrative statements run now');
     }
     if (this.#block === 'none' && !this.#implicit) {
