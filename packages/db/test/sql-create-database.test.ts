@@ -50,18 +50,22 @@ describe('CREATE DATABASE in NOMOUNT', () => {
       expect((await sys.query('select name, log_mode, open_mode from v$database')).rows).toEqual([
         { name: 'tandem', log_mode: 'ARCHIVELOG', open_mode: 'READ WRITE' },
       ]);
-      expect((await sys.query('select member from v$logfile order by member')).rows.map((row) => row.member)).toEqual([
+      expect(
+        (await sys.query<{ member: string }>('select member from v$logfile order by member')).rows.map(
+          (row) => row.member,
+        ),
+      ).toEqual([
         join(directory, 'log/redo1a.log'),
         join(directory, 'log/redo1b.log'),
         join(directory, 'log/redo2a.log'),
         join(directory, 'log/redo2b.log'),
       ]);
       expect(
-        (await sys.query('select name, tablespace, bytes from v$datafile order by file#')).rows.map((row) => [
-          row.name,
-          row.tablespace,
-          row.bytes,
-        ]),
+        (
+          await sys.query<{ name: string; tablespace: string; bytes: string }>(
+            'select name, tablespace, bytes from v$datafile order by file#',
+          )
+        ).rows.map((row) => [row.name, row.tablespace, row.bytes]),
       ).toEqual([
         [join(directory, 'data/system001.dtf'), 'SYSTEM', String(16 * 1024 * 1024)],
         [join(directory, 'data/undo001.dtf'), 'UNDO', String(16 * 1024 * 1024)],
