@@ -65,6 +65,7 @@ export async function createTable(statement: ast.CreateTableStatement, context: 
     }
     throw new DbError('TABLE_EXISTS', `relation "${statement.name}" already exists`);
   }
+  engine.checkCreatePrivilege(context.session);
   for (const option of statement.options) {
     if (option.name !== 'fillfactor' && option.name !== 'autovacuum_enabled') {
       throw new DbError('INVALID_PARAMETER', `unrecognized parameter "${option.name}"`);
@@ -294,6 +295,8 @@ export async function dropTables(statement: ast.DropStatement, context: DdlConte
       throw new DbError('NO_SUCH_TABLE', `table "${name}" does not exist`);
     }
   }
+  for (const name of statement.names)
+    if (engine.database.catalog.hasTable(name)) engine.checkOwnership(context.session, name);
   await context.session.commitBeforeDdl(context.out);
   for (const name of statement.names) {
     if (!engine.database.catalog.hasTable(name)) continue;
@@ -305,7 +308,10 @@ export async function dropTables(statement: ast.DropStatement, context: DdlConte
 
 export async function truncateTables(statement: ast.TruncateStatement, context: DdlContext): Promise<string> {
   const { engine } = context;
-  for (const name of statement.tables) engine.catalogForSession(context.session).table(name, statement.pos);
+  for (const name of statement.tables) {
+    engine.catalogForSession(context.session).table(name, statement.pos);
+    engine.checkOwnership(context.session, name);
+  }
   await context.session.commitBeforeDdl(context.out);
   for (const name of statement.tables) {
     await withTableLock(context, name, () =>
@@ -335,6 +341,7 @@ export async function alterTable(statement: ast.AlterTableStatement, context: Dd
     }
     throw new DbError('NO_SUCH_TABLE', `relation "${statement.name}" does not exist`);
   }
+  engine.checkOwnership(context.session, statement.name);
   await context.session.commitBeforeDdl(context.out);
   let name = statement.name;
   for (const action of statement.actions) {
@@ -643,6 +650,7 @@ async function addConstraint(
 export async function createIndex(statement: ast.CreateIndexStatement, context: DdlContext): Promise<string> {
   const { engine } = context;
   const table = engine.catalogForSession(context.session).table(statement.table, statement.pos);
+  engine.checkOwnership(context.session, table.name);
   const columns = statement.columns.map((c) => c.name);
   for (const columnName of columns) {
     if (!table.sqlColumns.some((c) => c.name === columnName)) {
@@ -685,6 +693,7 @@ export async function dropIndexes(statement: ast.DropStatement, context: DdlCont
       }
       throw new DbError('NO_SUCH_INDEX', `index "${name}" does not exist`);
     }
+    engine.checkOwnership(context.session, owner.name);
     await withTableLock(context, owner.name, () => engine.database.dropIndex(owner.name, name));
   }
   return 'DROP INDEX';

@@ -348,6 +348,7 @@ export class SqlEngine implements Engine {
         return truncateTables(statement, context);
       case 'createSequence':
         this.#requireOpen();
+        this.checkCreatePrivilege(session);
         await this.sequences.create(statement.name, statement.options, undefined, statement.ifNotExists);
         this.catalogChanged();
         return 'CREATE SEQUENCE';
@@ -362,11 +363,11 @@ export class SqlEngine implements Engine {
         await this.#analyze(statement.tables);
         return 'ANALYZE';
       case 'createUser':
-        return this.#createUser(statement, out);
+        return this.#createUser(statement, out, session);
       case 'alterUser':
-        return this.#alterUser(statement);
+        return this.#alterUser(statement, session);
       case 'grant':
-        return this.#grant(statement);
+        return this.#grant(statement, session);
       case 'alterSystem':
         return this.#alterSystem(statement, session);
       case 'alterDatabase':
@@ -441,6 +442,9 @@ export class SqlEngine implements Engine {
         return 'DROP SEQUENCE';
       case 'user':
         this.#requireOpen();
+        if (!this.isAdministrator(context.session.user)) {
+          throw new DbError('INSUFFICIENT_PRIVILEGE', 'permission denied to drop role');
+        }
         for (const name of statement.names) {
           if (name === 'sys') throw new DbError('INSUFFICIENT_PRIVILEGE', 'the user sys cannot be dropped');
           if (this.instance.database.catalog.object('user', name) === undefined) {
@@ -480,8 +484,10 @@ export class SqlEngine implements Engine {
     this.catalogChanged();
   }
 
-  async #createUser(statement: ast.CreateUserStatement, out: QueryOutput): Promise<string> {
+  async #createUser(statement: ast.CreateUserStatement, out: QueryOutput, session: SqlSession): Promise<string> {
     this.#requireOpen();
+    if (!this.isAdministrator(session.user))
+      throw new DbError('INSUFFICIENT_PRIVILEGE', 'permission denied to create role');
     const catalog = this.instance.database.catalog;
     if (statement.name === 'sys' || catalog.object('user', statement.name) !== undefined) {
       if (statement.ifNotExists) {
@@ -506,7 +512,12 @@ export class SqlEngine implements Engine {
     return 'CREATE ROLE';
   }
 
-  async #alterUser(statement: ast.AlterUserStatement): Promise<string> {
+  async #alterUser(statement: ast.AlterUserStatement, session: SqlSession): Promise<string> {
+    const ownPasswordOnly =
+      statement.name === session.user && statement.login === undefined && statement.defaultTablespace === undefined;
+    if (!this.isAdministrator(session.user) && !ownPasswordOnly) {
+      throw new DbError('INSUFFICIENT_PRIVILEGE', 'permission denied to alter role');
+    }
     if (statement.name === 'sys') {
       if (statement.password !== undefined) await this.writeSysVerifier(statement.password);
       return 'ALTER ROLE';
@@ -526,8 +537,18 @@ export class SqlEngine implements Engine {
     return 'ALTER ROLE';
   }
 
-  async #grant(statement: ast.GrantStatement): Promise<string> {
+  async #grant(statement: ast.GrantStatement, session: SqlSession): Promise<string> {
     this.#requireOpen();
+    if (statement.tables === undefined) {
+      if (!this.isAdministrator(session.user)) {
+        throw new DbError(
+          'INSUFFICIENT_PRIVILEGE',
+          `only an administrator may ${statement.revoke ? 'revoke' : 'grant'} system privileges`,
+        );
+      }
+    } else {
+      for (const table of statement.tables) this.checkOwnership(session, table);
+    }
     const catalog = this.instance.database.catalog;
     for (const grantee of statement.grantees) {
       if (grantee === 'sys' || grantee === 'public') continue;
@@ -691,6 +712,52 @@ export class SqlEngine implements Engine {
     if (statement.sysPassword !== undefined) await this.writeSysVerifier(statement.sysPassword);
     this.#catalogOrThrow();
     return 'CREATE DATABASE';
+  }
+
+  /**
+   * Privileges, as in Tibero: sys, superusers and holders of DBA may do anything; a table's
+   * owner may do anything to it; others need the table privilege GRANT gave them (select,
+   * insert, update, delete, or all). Creating a table needs RESOURCE, CREATE TABLE or DBA.
+   */
+  checkTablePrivilege(session: SqlSession, table: string, privilege: 'select' | 'insert' | 'update' | 'delete'): void {
+    if (this.isAdministrator(session.user)) return;
+    const owner = this.instance.database.catalog.hasTable(table)
+      ? this.instance.database.table(table).definition.owner
+      : undefined;
+    if (owner === session.user) return;
+    const granted = this.#storedUser(session.user)?.tablePrivileges[table] ?? [];
+    if (granted.includes(privilege) || granted.includes('all') || granted.includes('all privileges')) return;
+    throw new DbError('INSUFFICIENT_PRIVILEGE', `permission denied for table ${table}`, {
+      hint: `the owner or sys can GRANT ${privilege.toUpperCase()} ON ${table} TO ${session.user}`,
+    });
+  }
+
+  /** DDL on an existing table: its owner or an administrator. */
+  checkOwnership(session: SqlSession, table: string): void {
+    if (this.isAdministrator(session.user)) return;
+    const owner = this.instance.database.table(table).definition.owner;
+    if (owner !== session.user) throw new DbError('INSUFFICIENT_PRIVILEGE', `must be owner of table ${table}`);
+  }
+
+  /** CREATE TABLE and CREATE SEQUENCE: RESOURCE, CREATE TABLE or an administrator. */
+  checkCreatePrivilege(session: SqlSession): void {
+    if (this.isAdministrator(session.user)) return;
+    const privileges = this.#storedUser(session.user)?.privileges ?? [];
+    if (privileges.some((privilege) => ['resource', 'create table', 'create any table'].includes(privilege))) return;
+    throw new DbError('INSUFFICIENT_PRIVILEGE', `permission denied to create a table: ${session.user} lacks RESOURCE`, {
+      hint: `sys can GRANT RESOURCE TO ${session.user}`,
+    });
+  }
+
+  isAdministrator(user: string): boolean {
+    if (user === 'sys') return true;
+    const stored = this.#storedUser(user);
+    return stored !== undefined && (stored.superuser || stored.privileges.includes('dba'));
+  }
+
+  #storedUser(user: string): StoredUser | undefined {
+    if (this.instance.stage !== 'OPEN') return undefined;
+    return this.instance.database.catalog.object<StoredUser>('user', user)?.value;
   }
 
   #requireSys(session: SqlSession, what: string): void {

@@ -482,6 +482,7 @@ export class SqlSession implements EngineSession {
       if (tag !== undefined) out.commandComplete(tag);
       return 'done';
     }
+    this.#checkPrivileges(statement, executable);
     const txn = await this.#beginStatement(executable.writes || statement.kind === 'copy');
     if (txn !== undefined) this.#engine.instance.database.transactions.setLockTimeout(txn, this.settings.lockTimeoutMs);
     for (const lock of executable.locks)
@@ -502,6 +503,22 @@ export class SqlSession implements EngineSession {
     }
     portal.iterator = executable.run(env, txn);
     return 'iterate';
+  }
+
+  /** The table privileges a statement needs (see SqlEngine.checkTablePrivilege). */
+  #checkPrivileges(statement: ast.Statement, executable: Executable): void {
+    if (this.#engine.instance.stage !== 'OPEN' || this.#engine.isAdministrator(this.user)) return;
+    const written =
+      statement.kind === 'insert' || (statement.kind === 'copy' && statement.direction === 'from')
+        ? 'insert'
+        : statement.kind === 'update'
+          ? 'update'
+          : statement.kind === 'delete'
+            ? 'delete'
+            : undefined;
+    executable.locks.forEach((lock, i) =>
+      this.#engine.checkTablePrivilege(this, lock.table, written !== undefined && i === 0 ? written : 'select'),
+    );
   }
 
   async #pull(portal: SqlPortal, maxRows: number, out: QueryOutput): Promise<ExecuteResult> {
