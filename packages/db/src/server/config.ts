@@ -29,6 +29,8 @@ const schema = z
       .object({ key: z.string().min(1), cert: z.string().min(1) })
       .strict()
       .optional(),
+    /** Health and Prometheus metrics over HTTP: a port (0 picks one), -1 for none; default the server's port + 1. */
+    metricsPort: z.number().int().min(-1).max(65535).optional(),
   })
   .strict();
 

@@ -12,6 +12,7 @@ import { Instance, type ShutdownMode } from '../instance/instance.js';
 import { defaultTablespaces } from '../instance/storage.js';
 import { SqlEngine } from '../sql/engine.js';
 import { WireServer } from '../wire/server.js';
+import { MetricsServer } from './metrics.js';
 import { CONFIG_FILE, defaultConfig, formatConfig, parseConfig, validateConfig, type ServerConfig } from './config.js';
 
 export const SYS_PASSWORD_FILE = 'sys.password';
@@ -135,8 +136,10 @@ export class DatabaseServer {
   readonly instance: Instance;
   readonly engine: SqlEngine;
   readonly #wire: WireServer;
+  readonly #metrics: MetricsServer;
   readonly #log: LogSink;
   #address: { host: string; port: number } | undefined;
+  #metricsAddress: { host: string; port: number } | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(directory: string, config: ServerConfig, log: LogSink) {
@@ -175,6 +178,12 @@ export class DatabaseServer {
       ...(config.tls === undefined ? {} : { tls: { key: config.tls.key, cert: config.tls.cert } }),
       log: (level, line) => log(level, line),
     });
+    this.#metrics = new MetricsServer({
+      instance: this.instance,
+      engine: this.engine,
+      wire: this.#wire,
+      databaseName: config.name,
+    });
   }
 
   /** Boots the instance to the requested stage and starts listening. */
@@ -208,15 +217,38 @@ export class DatabaseServer {
       await server.instance.shutdown(stage === 'OPEN' ? 'IMMEDIATE' : 'NORMAL').catch(() => undefined);
       throw error;
     }
+    const metricsPort = config.metricsPort ?? (config.port === 0 ? 0 : config.port + 1);
+    if (metricsPort >= 0) {
+      try {
+        server.#metricsAddress = await server.#metrics.listen(config.host, metricsPort);
+        log(
+          'notice',
+          `server: health and metrics on http://${config.host}:${server.#metricsAddress.port}/health and /metrics`,
+        );
+      } catch (error) {
+        log('warning', `server: metrics port ${metricsPort} unavailable (${String(error)}); serving without metrics`);
+      }
+    }
     await writeFile(
       join(directory, PID_FILE),
-      `${JSON.stringify({ pid: process.pid, host: server.#address.host, port: server.#address.port, stage })}\n`,
+      `${JSON.stringify({
+        pid: process.pid,
+        host: server.#address.host,
+        port: server.#address.port,
+        stage,
+        ...(server.#metricsAddress === undefined ? {} : { metricsPort: server.#metricsAddress.port }),
+      })}\n`,
     );
     log(
       'notice',
       `server: listening on ${server.#address.host}:${server.#address.port}, database ${config.name} ${server.instance.stage}`,
     );
     return server;
+  }
+
+  /** Where /health and /metrics answer, if they do. */
+  get metricsAddress(): { host: string; port: number } | undefined {
+    return this.#metricsAddress;
   }
 
   get address(): { host: string; port: number } {
@@ -250,6 +282,7 @@ export class DatabaseServer {
       await this.#wire.close({ graceful: false });
       await this.instance.shutdown(mode);
     }
+    await this.#metrics.close();
     await rm(join(this.directory, PID_FILE), { force: true });
     this.#log('notice', `server: stopped (${mode})`);
   }
@@ -260,6 +293,7 @@ export interface PidFile {
   readonly host: string;
   readonly port: number;
   readonly stage: string;
+  readonly metricsPort?: number;
 }
 
 export async function readPidFile(directoryPath: string): Promise<PidFile | undefined> {
