@@ -671,25 +671,8 @@ export class NestedLoopJoin implements PlanNode {
   async *rows(env: ExecEnv): AsyncGenerator<Row> {
     const inner: Row[] = [];
     for await (const row of this.right.rows(env)) inner.push(row);
-    const rightNulls = this.right.columns.map(() => null);
-    const leftNulls = this.left.columns.map(() => null);
-    const matchedRight = this.type === 'full' ? new Set<number>() : undefined;
-    let pairs = 0;
-    for await (const outer of this.left.rows(env)) {
-      let matched = false;
-      for (let i = 0; i < inner.length; i++) {
-        if ((++pairs & 4095) === 0) await env.services.checkCancel();
-        const row = [...outer, ...inner[i]];
-        if (this.condition !== undefined && !(await check(this.condition, row, env))) continue;
-        matched = true;
-        matchedRight?.add(i);
-        yield row;
-      }
-      if (!matched && (this.type === 'left' || this.type === 'full')) yield [...outer, ...rightNulls];
-    }
-    if (matchedRight !== undefined) {
-      for (let i = 0; i < inner.length; i++) if (!matchedRight.has(i)) yield [...leftNulls, ...inner[i]];
-    }
+    const all = inner.map((_, index) => index);
+    yield* joinRows(this.left.rows(env), inner, () => all, this.condition, this.type, this.left, this.right, env);
   }
   explain(): ExplainLine {
     return {
@@ -719,7 +702,7 @@ export class HashJoin implements PlanNode {
   }
   async *rows(env: ExecEnv): AsyncGenerator<Row> {
     const keyOf = rowKeyFunction(this.keyTypes);
-    const buckets = new Map<string, { row: Row; index: number }[]>();
+    const buckets = new Map<string, number[]>();
     const built: Row[] = [];
     for await (const row of this.right.rows(env)) {
       const keys: SqlValue[] = [];
@@ -729,31 +712,14 @@ export class HashJoin implements PlanNode {
       const key = keyOf(keys);
       let bucket = buckets.get(key);
       if (bucket === undefined) buckets.set(key, (bucket = []));
-      bucket.push({ row, index: built.length - 1 });
+      bucket.push(built.length - 1);
     }
-    const rightNulls = this.right.columns.map(() => null);
-    const leftNulls = this.left.columns.map(() => null);
-    const matchedRight = this.type === 'full' ? new Set<number>() : undefined;
-    let probes = 0;
-    for await (const outer of this.left.rows(env)) {
-      if ((++probes & 4095) === 0) await env.services.checkCancel();
+    const candidates = async (outer: Row): Promise<readonly number[]> => {
       const keys: SqlValue[] = [];
       for (const key of this.leftKeys) keys.push(await evaluate(key, outer, env));
-      let matched = false;
-      if (!keys.some((key) => key === null)) {
-        for (const candidate of buckets.get(keyOf(keys)) ?? []) {
-          const row = [...outer, ...candidate.row];
-          if (this.residual !== undefined && !(await check(this.residual, row, env))) continue;
-          matched = true;
-          matchedRight?.add(candidate.index);
-          yield row;
-        }
-      }
-      if (!matched && (this.type === 'left' || this.type === 'full')) yield [...outer, ...rightNulls];
-    }
-    if (matchedRight !== undefined) {
-      for (let i = 0; i < built.length; i++) if (!matchedRight.has(i)) yield [...leftNulls, ...built[i]];
-    }
+      return keys.some((key) => key === null) ? [] : (buckets.get(keyOf(keys)) ?? []);
+    };
+    yield* joinRows(this.left.rows(env), built, candidates, this.residual, this.type, this.left, this.right, env);
   }
   explain(): ExplainLine {
     return {
@@ -761,6 +727,42 @@ export class HashJoin implements PlanNode {
       details: [`Hash Cond: ${this.text}`],
       children: [this.left, this.right],
     };
+  }
+}
+
+/**
+ * The rows of a join, given for each left row the positions of its candidate right rows:
+ * the pairs that pass `condition`; a left row with none, padded with NULLs (left and full
+ * joins); and for a full join, the right rows no left row matched.
+ */
+async function* joinRows(
+  left: AsyncIterable<Row>,
+  right: readonly Row[],
+  candidates: (outer: Row) => readonly number[] | Promise<readonly number[]>,
+  condition: Compiled | undefined,
+  type: JoinType,
+  leftNode: PlanNode,
+  rightNode: PlanNode,
+  env: ExecEnv,
+): AsyncGenerator<Row> {
+  const rightNulls = rightNode.columns.map(() => null);
+  const leftNulls = leftNode.columns.map(() => null);
+  const matchedRight = type === 'full' ? new Set<number>() : undefined;
+  let pairs = 0;
+  for await (const outer of left) {
+    let matched = false;
+    for (const index of await candidates(outer)) {
+      if ((++pairs & 4095) === 0) await env.services.checkCancel();
+      const row = [...outer, ...right[index]];
+      if (condition !== undefined && !(await check(condition, row, env))) continue;
+      matched = true;
+      matchedRight?.add(index);
+      yield row;
+    }
+    if (!matched && (type === 'left' || type === 'full')) yield [...outer, ...rightNulls];
+  }
+  if (matchedRight !== undefined) {
+    for (let i = 0; i < right.length; i++) if (!matchedRight.has(i)) yield [...leftNulls, ...right[i]];
   }
 }
 
