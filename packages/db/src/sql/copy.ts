@@ -59,6 +59,10 @@ const ESCAPES: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r
 
 /** Splits one line into raw fields (null for the NULL marker), undoing backslash escapes. */
 export function splitCopyLine(line: string, format: TextFormat): (string | null)[] {
+  // Most lines hold no escapes: split them without looking at each character.
+  if (!line.includes('\\')) {
+    return line.split(format.delimiter).map((field) => (field === format.nullString ? null : field));
+  }
   const fields: (string | null)[] = [];
   let current = '';
   let raw = '';
