@@ -331,9 +331,13 @@ async function* changeFoundRows(
   preparing: readonly Compiled[],
   returning: { exprs: readonly Compiled[] } | undefined,
   change: (key: Uint8Array) => Promise<SqlValue[] | undefined>,
+  materialize = false,
 ): AsyncGenerator<Row, number> {
   let count = 0;
-  for await (const { key, row: seen } of target.scan.rowsWithKeys(env)) {
+  // An UPDATE that moves rows to new keys reads every row first: its scan would otherwise
+  // meet the rows it has just written (the Halloween problem) and move them again.
+  const found = materialize ? await collect(target.scan.rowsWithKeys(env)) : target.scan.rowsWithKeys(env);
+  for await (const { key, row: seen } of found) {
     await env.services.checkCancel();
     for (const expr of preparing) await prepareSubqueries(expr.subqueries, seen, env);
     const changed = await change(key);
@@ -342,6 +346,12 @@ async function* changeFoundRows(
     if (returning !== undefined) yield await project(returning.exprs, changed, env);
   }
   return count;
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }
 
 export function prepareUpdate(statement: ast.UpdateStatement, catalog: SqlCatalog, planner: Planner): Executable {
@@ -367,12 +377,6 @@ export function prepareUpdate(statement: ast.UpdateStatement, catalog: SqlCatalo
       );
     }
     const definition = table.sqlColumns[column];
-    if (table.definition.primaryKey.includes(definition.name)) {
-      throw new DbError(
-        'FEATURE_NOT_SUPPORTED',
-        `updating primary key column "${definition.name}" is not supported; delete and insert the row`,
-      );
-    }
     const source: ast.Expr =
       assignment.value.kind === 'default'
         ? (definition.default ?? { kind: 'null', pos: assignment.pos })
@@ -389,6 +393,9 @@ export function prepareUpdate(statement: ast.UpdateStatement, catalog: SqlCatalo
   const validator = new RowValidator(table, planner);
   const returning = bindReturning(statement.returning, scope, planner);
   const engineTable = table.shape.table;
+  const movesKey = assignments.some(({ column }) =>
+    table.definition.primaryKey.includes(table.sqlColumns[column].name),
+  );
   const needsPreparation = [target.recheck, ...assignments.map((a) => a.value)].filter(
     (expr): expr is Compiled => expr !== undefined && expr.subqueries.length > 0,
   );
@@ -398,18 +405,33 @@ export function prepareUpdate(statement: ast.UpdateStatement, catalog: SqlCatalo
     writes: true,
     plan: target.scan,
     async *run(env, txn) {
-      const count = yield* changeFoundRows(target, env, needsPreparation, returning, async (key) => {
-        let updated: SqlValue[] | undefined;
-        await engineTable.updateAt(txn!, key, (stored) => {
-          const current = visibleRow(table.shape, stored);
-          if (target.recheck !== undefined && target.recheck.eval(current, env) !== true) return null;
-          const next = [...current];
-          for (const { column, value } of assignments) next[column] = value.eval(current, env);
-          updated = next;
-          return validator.stored(next, env);
-        });
-        return updated;
-      });
+      const assign = (current: SqlValue[]): SqlValue[] => {
+        const next = [...current];
+        for (const { column, value } of assignments) next[column] = value.eval(current, env);
+        return next;
+      };
+      const matches = (current: SqlValue[]): boolean =>
+        target.recheck === undefined || target.recheck.eval(current, env) === true;
+      const change = movesKey
+        ? // A new primary key is a new place in the table: delete the row, insert it anew.
+          async (key: Uint8Array): Promise<SqlValue[] | undefined> => {
+            const deleted = await engineTable.deleteAt(txn!, key, (stored) => matches(visibleRow(table.shape, stored)));
+            if (deleted === undefined) return undefined;
+            const next = assign(visibleRow(table.shape, deleted));
+            await engineTable.insert(txn!, validator.stored(next, env));
+            return next;
+          }
+        : async (key: Uint8Array): Promise<SqlValue[] | undefined> => {
+            let updated: SqlValue[] | undefined;
+            await engineTable.updateAt(txn!, key, (stored) => {
+              const current = visibleRow(table.shape, stored);
+              if (!matches(current)) return null;
+              updated = assign(current);
+              return validator.stored(updated, env);
+            });
+            return updated;
+          };
+      const count = yield* changeFoundRows(target, env, needsPreparation, returning, change, movesKey);
       return `UPDATE ${count}`;
     },
   };
