@@ -245,6 +245,8 @@ suite('name resolution errors', [
   fails('SELECT x FROM dd_d, dd_e', '42702', 'TDB-6004'),
   fails('SELECT * FROM dd_d JOIN dd_e ON x = x', '42702', 'TDB-6004'),
   rows('SELECT dd_d.x, z FROM dd_d, dd_e', []),
+  fails('SELECT x, y AS x FROM dd_d ORDER BY x', '42702', 'TDB-6004'),
+  rows('SELECT x, x FROM dd_d ORDER BY x', []),
   fails('SELECT no_such_function(1)', '42883', 'TDB-6003'),
   fails('SELEC 1', '42601', 'TDB-6001'),
 ]);

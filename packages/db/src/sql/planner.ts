@@ -418,6 +418,11 @@ export class Planner implements Binder {
     if (expr.kind === 'column' && expr.table === undefined) {
       const matches = items.flatMap((candidate, i) => (candidate.name === expr.name ? [i] : []));
       if (matches.length === 1) return { slot: matches[0] };
+      // Two output columns of that name that are not the same expression: PostgreSQL refuses.
+      if (matches.length > 1 && new Set(matches.map((i) => astKey(items[i].expr))).size > 1) {
+        throw new DbError('AMBIGUOUS_COLUMN', `ORDER BY "${expr.name}" is ambiguous`, { position: expr.pos + 1 });
+      }
+      if (matches.length > 1) return { slot: matches[0] };
     }
     const key = astKey(expr);
     const same = items.findIndex((candidate) => astKey(candidate.expr) === key);
