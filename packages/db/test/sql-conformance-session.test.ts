@@ -43,7 +43,7 @@ suite('transaction blocks', [
   rows('select n from tx_a where id = 1', [['1']]),
   { sql: 'rollback', command: 'ROLLBACK' },
   rows('select n from tx_a where id = 1', [['0']]),
-  ok('start transaction'),
+  { sql: 'start transaction', command: 'START' },
   ok('update tx_a set n = 7 where id = 1'),
   { sql: 'commit', command: 'COMMIT' },
   rows('select n from tx_a where id = 1', [['7']]),

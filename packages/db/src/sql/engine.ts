@@ -296,7 +296,8 @@ export class SqlEngine implements Engine {
     switch (statement.kind) {
       case 'begin':
         session.beginBlock(out);
-        return 'BEGIN';
+        // PostgreSQL answers START TRANSACTION with its own tag.
+        return /^\s*start\b/i.test(text) ? 'START TRANSACTION' : 'BEGIN';
       case 'commit':
         return session.commitBlock(out);
       case 'rollback':
