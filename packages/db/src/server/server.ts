@@ -123,7 +123,7 @@ export async function readConfig(directoryPath: string): Promise<ServerConfig> {
     text = await readFile(path, 'utf8');
   } catch {
     throw new DbError(
-      'DATABASE_EXISTS',
+      'UNKNOWN_DATABASE',
       `${directory} holds no database (no ${CONFIG_FILE}); create one with tandem db init ${directoryPath}`,
     );
   }

@@ -9,7 +9,7 @@ import type * as ast from './ast.js';
 import { parseExpression } from './parser.js';
 import type { PlannerCatalog, Relation, TableRelation, VirtualRelation } from './planner.js';
 import type { TableShape } from './plan-nodes.js';
-import { parseTypeName, sqlType, T, type SqlType, type SqlTypeName } from './types/types.js';
+import { sqlType, T, type SqlType, type SqlTypeName } from './types/types.js';
 
 /** A column as SQL sees it. */
 export interface SqlColumn {
@@ -171,10 +171,4 @@ export class SqlCatalog implements PlannerCatalog {
       })),
     };
   }
-}
-
-/** The SQL type of a column definition written in DDL, with serial types expanded by the caller. */
-export function typeOfColumnDef(type: ast.TypeName): SqlType {
-  const words = type.withTimeZone === true ? [...type.words, 'with', 'time', 'zone'] : type.words;
-  return parseTypeName(words, type.modifiers);
 }

@@ -6,9 +6,10 @@ import type { ColumnDefinition, TableDefinition } from '../access/catalog.js';
 import type { Value } from '../access/value.js';
 import type { QueryOutput } from '../wire/engine.js';
 import type * as ast from './ast.js';
-import { columnSqlType, typeOfColumnDef, type SqlTable } from './catalog.js';
+import { columnSqlType, type SqlTable } from './catalog.js';
 import { formatExpr } from './deparse.js';
-import { bindExpr, coerce, coerceToBoolean, ParameterTypes, Scope, walkExpr } from './expr.js';
+import { bindExpr, coerce, coerceToBoolean, ParameterTypes, Scope, typeFromAst, walkExpr } from './expr.js';
+import { parseExpression } from './parser.js';
 import { Planner } from './planner.js';
 import { tableColumns } from './dml.js';
 import { isStorable, storageTypeOf, T, type SqlType } from './types/types.js';
@@ -87,7 +88,7 @@ export async function createTable(statement: ast.CreateTableStatement, context: 
     }
     seen.add(column.name);
     const serial = column.type.words.length === 1 ? SERIAL_TYPES[column.type.words[0]] : undefined;
-    const type = serial ?? typeOfColumnDef(column.type);
+    const type = serial ?? typeFromAst(column.type);
     if (!isStorable(type)) {
       throw new DbError('FEATURE_NOT_SUPPORTED', `column "${column.name}" cannot be of type ${type.name}`);
     }
@@ -206,12 +207,16 @@ function validateExpressions(
     new ParameterTypes(),
   );
   for (const check of checks) {
-    coerceToBoolean(bindExpr(parseOne(check.expr), scope, planner, { clause: 'CHECK' }), planner.parameters, 'CHECK');
+    coerceToBoolean(
+      bindExpr(parseExpression(check.expr), scope, planner, { clause: 'CHECK' }),
+      planner.parameters,
+      'CHECK',
+    );
   }
   for (const column of columns) {
     if (column.default === undefined) continue;
     coerce(
-      bindExpr(parseOne(column.default), new Scope([]), planner, { clause: 'DEFAULT' }),
+      bindExpr(parseExpression(column.default), new Scope([]), planner, { clause: 'DEFAULT' }),
       columnSqlType(column),
       'assignment',
       planner.parameters,
@@ -219,12 +224,6 @@ function validateExpressions(
     );
   }
 }
-
-function parseOne(text: string): ast.Expr {
-  return parseExpressionText(text);
-}
-
-import { parseExpression as parseExpressionText } from './parser.js';
 
 function tablespaceName(engine: SqlEngine, name: string): string {
   const found = engine.database.storage.control.state.tablespaces.find(
@@ -377,7 +376,7 @@ async function alterAction(name: string, action: ast.AlterTableAction, context: 
       // So do the CHECK constraints that read it.
       const readsColumn = (text: string): boolean => {
         let found = false;
-        walkExpr(parseOne(text), (node) => {
+        walkExpr(parseExpression(text), (node) => {
           if (node.kind === 'column' && node.name === action.name) found = true;
           return !found;
         });
@@ -499,7 +498,7 @@ async function addColumn(
     throw new DbError('DUPLICATE_COLUMN', `column "${spec.name}" of relation "${name}" already exists`);
   }
   const serial = spec.type.words.length === 1 ? SERIAL_TYPES[spec.type.words[0]] : undefined;
-  const type = serial ?? typeOfColumnDef(spec.type);
+  const type = serial ?? typeFromAst(spec.type);
   let nullable = true;
   let defaultText: string | undefined;
   if (serial !== undefined) {
@@ -542,7 +541,7 @@ async function addColumn(
   // Existing rows take the default: the table is rebuilt with the value appended to each row.
   const planner = new Planner(engine.catalogForSession(context.session), new ParameterTypes());
   const value = coerce(
-    bindExpr(parseOne(defaultText), new Scope([]), planner, { clause: 'DEFAULT' }),
+    bindExpr(parseExpression(defaultText), new Scope([]), planner, { clause: 'DEFAULT' }),
     type,
     'assignment',
     planner.parameters,

@@ -10,6 +10,7 @@ import type * as ast from './ast.js';
 import type { SqlCatalog, SqlTable } from './catalog.js';
 import {
   bindExpr,
+  columnReader,
   coerce,
   coerceToBoolean,
   evaluate,
@@ -67,14 +68,7 @@ function bindReturning(
       scope.columns.forEach((column, slot) => {
         if (item.table !== undefined && column.qualifier !== item.table) return;
         columns.push({ ...column, qualifier: undefined });
-        exprs.push({
-          type: column.type,
-          eval: (row) => row[slot],
-          subqueries: [],
-          usesRow: true,
-          usesOuter: false,
-          volatile: false,
-        });
+        exprs.push(columnReader(slot, column.type));
       });
       continue;
     }
@@ -202,15 +196,13 @@ export function prepareInsert(statement: ast.InsertStatement, catalog: SqlCatalo
   const sourceCasts = (source?.columns ?? []).map((column, i) => {
     const target = table.sqlColumns[targets[i]];
     if (column.type.name === target.type.name && target.type.typmod < 0) return undefined;
-    const input: Compiled = {
-      type: column.type,
-      eval: (row) => row[i],
-      subqueries: [],
-      usesRow: true,
-      usesOuter: false,
-      volatile: false,
-    };
-    return coerce(input, target.type, 'assignment', planner.parameters, `column "${target.name}"`);
+    return coerce(
+      columnReader(i, column.type),
+      target.type,
+      'assignment',
+      planner.parameters,
+      `column "${target.name}"`,
+    );
   });
   for (let i = 0; i < sourceWidth; i++) {
     const target = table.sqlColumns[targets[i]];

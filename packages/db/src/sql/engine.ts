@@ -6,6 +6,7 @@
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import type { Clock } from '@tandem/testkit';
 import { DbError } from '../errors.js';
+import type { Database } from '../instance/database.js';
 import type { Instance } from '../instance/instance.js';
 import {
   addLogGroup,
@@ -30,7 +31,7 @@ import { SqlSession } from './session.js';
 import { TableLocks } from './locks.js';
 import { dynamicViews } from './views.js';
 import { formatTypeName } from './types/types.js';
-import { prepareDelete, prepareInsert, prepareQuery, prepareUpdate, type Executable } from './dml.js';
+import { prepareDelete, prepareInsert, prepareUpdate, type Executable } from './dml.js';
 
 export const SERVER_VERSION = '15.0 (Tandem 0.1.0)';
 
@@ -98,7 +99,7 @@ export class SqlEngine implements Engine {
     this.#catalogVersion++;
   }
 
-  get database(): ReturnType<Instance['database']['valueOf']> & Instance['database'] {
+  get database(): Database {
     return this.instance.database;
   }
 
@@ -290,7 +291,7 @@ export class SqlEngine implements Engine {
     statement: ast.Statement,
     text: string,
     out: QueryOutput,
-    sendRows: (rows: readonly Row[]) => void,
+    sendRows: (rows: readonly Row[]) => Promise<void>,
   ): Promise<string | undefined> {
     const context = { engine: this, session, out };
     switch (statement.kind) {
@@ -326,16 +327,16 @@ export class SqlEngine implements Engine {
         return 'RESET';
       case 'show':
         if (statement.name === 'all') {
-          sendRows(session.settings.all().map((setting) => [setting.name, setting.setting, setting.description]));
+          await sendRows(session.settings.all().map((setting) => [setting.name, setting.setting, setting.description]));
           return 'SHOW';
         }
-        sendRows([[session.settings.get(statement.name)]]);
+        await sendRows([[session.settings.get(statement.name)]]);
         return 'SHOW';
       case 'discard':
         if (statement.what === 'all') session.settings.reset('all');
         return `DISCARD ${statement.what.toUpperCase()}`;
       case 'explain':
-        sendRows(this.#explain(session, statement.statement).map((line) => [line]));
+        await sendRows(this.#explain(session, statement.statement).map((line) => [line]));
         return 'EXPLAIN';
       case 'createTable':
         return createTable(statement, context);
@@ -416,7 +417,6 @@ export class SqlEngine implements Engine {
         prepareInsert(statement, catalog, planner);
         return [`Insert on ${statement.table}`];
       default:
-        void prepareQuery;
         throw new DbError('FEATURE_NOT_SUPPORTED', `EXPLAIN of ${statement.kind} is not supported`);
     }
   }

@@ -224,6 +224,11 @@ export function groupingKey(expr: ast.Expr, scope: Scope): string {
   });
 }
 
+/** Whether a node is one of the subquery forms (scalar, EXISTS, IN, ANY/ALL). */
+export function isSubqueryNode(node: ast.Expr): boolean {
+  return node.kind === 'subquery' || node.kind === 'exists' || node.kind === 'inSubquery' || node.kind === 'quantified';
+}
+
 /** Whether an expression contains an aggregate call (not looking into subqueries). */
 export function containsAggregate(expr: ast.Expr): boolean {
   let found = false;
@@ -500,7 +505,8 @@ function assertNever(value: never): never {
   throw new Error(`unhandled expression ${JSON.stringify(value)}`);
 }
 
-function columnReader(slot: number, type: SqlType): Compiled {
+/** An expression that reads column `slot` of the row. */
+export function columnReader(slot: number, type: SqlType): Compiled {
   return { type, eval: (row) => row[slot], subqueries: [], usesRow: true, usesOuter: false, volatile: false };
 }
 

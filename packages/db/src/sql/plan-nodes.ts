@@ -5,11 +5,11 @@
 import { DbError } from '../errors.js';
 import type { RowRange, Table } from '../access/table.js';
 import type { Value } from '../access/value.js';
-import { evaluate, prepareSubqueries, type Compiled, type ExecEnv, type Row, type ScopeColumn } from './expr.js';
+import { evaluate, type AggregateCall, type Compiled, type ExecEnv, type Row, type ScopeColumn } from './expr.js';
 import { castValue } from './types/casts.js';
 import { compareSqlValues } from './types/compare.js';
 import { isInterval } from './types/interval.js';
-import { T, type SqlType } from './types/types.js';
+import type { SqlType } from './types/types.js';
 import type { SqlValue } from './types/value.js';
 
 export interface ExplainLine {
@@ -534,15 +534,8 @@ export class Distinct implements PlanNode {
   }
 }
 
-/** One aggregate as the Aggregate operator runs it. */
-export interface AggregateSpec {
-  readonly name: string;
-  readonly args: readonly Compiled[];
-  readonly distinct: boolean;
-  readonly star: boolean;
-  readonly filter?: Compiled;
-  readonly type: SqlType;
-}
+/** One aggregate as the Aggregate operator runs it: the call the binder collected. */
+export type AggregateSpec = Omit<AggregateCall, 'key'>;
 
 interface AggregateState {
   count: number;
@@ -858,10 +851,3 @@ export class SubqueryScan implements PlanNode {
     return { label: `Subquery Scan on ${this.alias}`, details: [], children: [this.input] };
   }
 }
-
-/** Runs the subqueries of a row-level expression list before a node evaluates them. */
-export async function prepareAll(exprs: readonly Compiled[], row: Row, env: ExecEnv): Promise<void> {
-  for (const expr of exprs) if (expr.subqueries.length > 0) await prepareSubqueries(expr.subqueries, row, env);
-}
-
-export { T };

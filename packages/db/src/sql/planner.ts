@@ -13,7 +13,8 @@ import {
   bindExpr,
   coerce,
   coerceToBoolean,
-  constant,
+  columnReader,
+  isSubqueryNode,
   containsAggregate,
   groupingKey,
   walkExpr,
@@ -128,12 +129,13 @@ export class Planner implements Binder {
   planSubquery(query: ast.Query, scope: Scope): { plan: SubqueryPlan; correlated: boolean } {
     this.#outerReferences.push(0);
     let planned: QueryPlan;
+    let references: number;
     try {
       planned = this.planQuery(query, scope);
     } finally {
-      // An outer reference counts for every enclosing subquery it crossed.
+      references = this.#outerReferences.pop()!;
     }
-    const references = this.#outerReferences.pop()!;
+    // An outer reference counts for every enclosing subquery it crossed.
     if (references > 0 && this.#outerReferences.length > 0) this.#outerReferences[this.#outerReferences.length - 1]++;
     const root = planned.root;
     return {
@@ -248,20 +250,7 @@ export class Planner implements Binder {
     });
     const casts = (columns: readonly ScopeColumn[]): Compiled[] =>
       columns.map((column, i) =>
-        coerce(
-          {
-            type: column.type,
-            eval: (row) => row[i],
-            subqueries: [],
-            usesRow: true,
-            usesOuter: false,
-            volatile: false,
-          },
-          types[i],
-          'implicit',
-          this.parameters,
-          body.op.toUpperCase(),
-        ),
+        coerce(columnReader(i, column.type), types[i], 'implicit', this.parameters, body.op.toUpperCase()),
       );
     const columns = left.columns.map((column, i) => ({ ...column, type: types[i] }));
     return {
@@ -356,21 +345,7 @@ export class Planner implements Binder {
         ...groups.map((group, i) => outputColumn(`group${i}`, group.type)),
         ...grouping.aggregates.map((aggregate) => outputColumn(aggregate.name, aggregate.type)),
       ];
-      node = new Aggregate(
-        node,
-        aggregateColumns,
-        groups,
-        grouping.aggregates.map((aggregate): AggregateSpec => ({
-          name: aggregate.name,
-          args: aggregate.args,
-          distinct: aggregate.distinct,
-          star: aggregate.star,
-          ...(aggregate.filter === undefined ? {} : { filter: aggregate.filter }),
-          type: aggregate.type,
-        })),
-        addForAggregate,
-        finishAggregate,
-      );
+      node = new Aggregate(node, aggregateColumns, groups, grouping.aggregates, addForAggregate, finishAggregate);
       if (having !== undefined) node = new Filter(node, having, formatExpr(select.having!));
       return this.#finishSelect(node, select, query, items, outputs, sortExprs, outer, keepUnknown);
     }
@@ -1180,12 +1155,7 @@ function ownersOf(
   const owners = new Set<number>();
   let placeable = true;
   walkExpr(expr, (node) => {
-    if (
-      node.kind === 'subquery' ||
-      node.kind === 'exists' ||
-      node.kind === 'inSubquery' ||
-      node.kind === 'quantified'
-    ) {
+    if (isSubqueryNode(node)) {
       placeable = false;
       return false;
     }
@@ -1238,14 +1208,7 @@ function qualifyColumns(expr: ast.Expr, qualifiers: ReadonlyMap<string, string>)
 function isRowIndependent(expr: ast.Expr): boolean {
   let independent = true;
   walkExpr(expr, (node) => {
-    if (
-      node.kind === 'subquery' ||
-      node.kind === 'exists' ||
-      node.kind === 'inSubquery' ||
-      node.kind === 'quantified'
-    ) {
-      independent = false;
-    }
+    if (isSubqueryNode(node)) independent = false;
     return independent;
   });
   return independent;
@@ -1429,5 +1392,3 @@ function finishAggregate(spec: AggregateSpec, state: { count: number; value: Sql
       return state.count === 0 ? null : state.value;
   }
 }
-
-export { constant };

@@ -547,9 +547,10 @@ export class SqlSession implements EngineSession {
   }
 
   /** Sends rows a utility statement produced (SHOW, EXPLAIN), encoded for the portal. */
-  #sendRows(portal: SqlPortal, rows: readonly Row[], out: QueryOutput): void {
+  async #sendRows(portal: SqlPortal, rows: readonly Row[], out: QueryOutput): Promise<void> {
     for (const row of rows) {
-      void out.dataRow(row.map((value, i) => (value === null ? null : portal.encoders[i](value))));
+      const pending = out.dataRow(row.map((value, i) => (value === null ? null : portal.encoders[i](value))));
+      if (pending !== undefined) await pending;
     }
   }
 
