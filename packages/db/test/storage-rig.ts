@@ -46,8 +46,11 @@ export function rig(seed: number): Rig {
   };
 }
 
-/** Three log groups of two members, and two small datafiles (SYSTEM, and USR that autoextends). */
-export async function create(r: Rig): Promise<void> {
+/**
+ * Three log groups of two members, and two small datafiles (SYSTEM, and USR that autoextends,
+ * up to `usrMaxBlocks`).
+ */
+export async function create(r: Rig, usrMaxBlocks = 256): Promise<void> {
   await createStorage(r, {
     directory: DIR,
     blockBytes: BLOCK_BYTES,
@@ -56,13 +59,17 @@ export async function create(r: Rig): Promise<void> {
     logSizeBytes: LOG_BYTES,
     tablespaces: [
       { name: 'SYSTEM', kind: 'SYSTEM', sizeBlocks: 64 },
-      { name: 'USR', kind: 'USER', sizeBlocks: 16, autoextend: { nextBlocks: 8, maxBlocks: 256 } },
+      { name: 'USR', kind: 'USER', sizeBlocks: 16, autoextend: { nextBlocks: 8, maxBlocks: usrMaxBlocks } },
     ],
   });
 }
 
-export function open(r: Rig, controlFilePaths: readonly string[] = CONTROL_PATHS): Promise<Storage> {
-  return Storage.open(r, { controlFilePaths, doublewritePath: doublewritePathOf(DIR), bufferCacheBlocks: 24 });
+export function open(
+  r: Rig,
+  controlFilePaths: readonly string[] = CONTROL_PATHS,
+  bufferCacheBlocks = 24,
+): Promise<Storage> {
+  return Storage.open(r, { controlFilePaths, doublewritePath: doublewritePathOf(DIR), bufferCacheBlocks });
 }
 
 function u64(value: number): Uint8Array {
@@ -114,7 +121,7 @@ export async function increment(
   storage: Storage,
   counters: readonly BlockAddress[],
   index: number,
-  ledger: Ledger,
+  ledger: Pick<Ledger, 'acknowledged' | 'attempted'>,
 ): Promise<number> {
   const address = counters[index];
   const { result: value, tsn } = await storage.mtr(

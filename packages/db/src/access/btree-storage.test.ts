@@ -7,22 +7,15 @@
 // TANDEM_CRASH_RUNS=<n> runs more seeds (TANDEM_PROBES=1 prints what the seeds exercised).
 import {
   FileSystemError,
-  ManualClock,
   SeededRandom,
-  SimulatedFileSystem,
   seedFromEnvironment,
   type Random,
+  type SimulatedFileSystem,
 } from '@tandem/testkit';
 import { describe, expect, it } from 'vitest';
 import { DbError } from '../errors.js';
-import { MemoryAlertLog } from '../instance/alert-log.js';
-import {
-  createStorage,
-  defaultControlFilePaths,
-  doublewritePathOf,
-  Storage,
-  type StorageIo,
-} from '../instance/storage.js';
+import type { Storage } from '../instance/storage.js';
+import { BLOCK_BYTES, CONTROL_PATHS, create, open, rig, USR_FILE } from '../../test/storage-rig.js';
 import { BlockType, blockAddressText, blockKey, blockType, type BlockAddress } from '../storage/block.js';
 import type { BufferCache } from '../storage/buffer-cache.js';
 import { cellAt, cellCount } from '../storage/slotted-page.js';
@@ -31,9 +24,6 @@ import { branchChild, cellFormatProblem } from './btree-cell.js';
 import { BTree } from './btree.js';
 import { encodeKey } from './key-codec.js';
 
-const DIR = '/db';
-const BLOCK_BYTES = 4096;
-const USR_FILE = 2;
 const OBJECT_NUMBER = 500;
 const KEY_TYPES = ['int4', 'text'] as const;
 /** Keys are drawn from ids [0, KEY_IDS): few enough that sessions collide on keys. */
@@ -41,39 +31,8 @@ const KEY_IDS = 700;
 const CACHE_SIZES_BLOCKS = [32, 40, 48] as const;
 const MAX_ENTRY_BYTES = BTree.maxEntryBytes(BLOCK_BYTES);
 
-type Rig = StorageIo & { fs: SimulatedFileSystem; alert: MemoryAlertLog };
-
-function rig(seed: number): Rig {
-  const clock = new ManualClock();
-  return {
-    fs: new SimulatedFileSystem({ random: new SeededRandom(seed), clock }),
-    clock,
-    alert: new MemoryAlertLog(clock),
-  };
-}
-
-async function create(io: Rig): Promise<void> {
-  await createStorage(io, {
-    directory: DIR,
-    blockBytes: BLOCK_BYTES,
-    logGroups: 3,
-    logMembers: 2,
-    logSizeBytes: 640 * 1024,
-    tablespaces: [
-      { name: 'SYSTEM', kind: 'SYSTEM', sizeBlocks: 64 },
-      // Small, so that the file extends again and again while trees split.
-      { name: 'USR', kind: 'USER', sizeBlocks: 16, autoextend: { nextBlocks: 8, maxBlocks: 4096 } },
-    ],
-  });
-}
-
-function open(io: Rig, bufferCacheBlocks: number): Promise<Storage> {
-  return Storage.open(io, {
-    controlFilePaths: defaultControlFilePaths(DIR),
-    doublewritePath: doublewritePathOf(DIR),
-    bufferCacheBlocks,
-  });
-}
+/** Small, so that the USR file extends again and again while trees split. */
+const USR_MAX_BLOCKS = 4096;
 
 function treeOf(storage: Storage, root: BlockAddress): BTree {
   return new BTree(root, OBJECT_NUMBER, storage.space.inFile(USR_FILE), BLOCK_BYTES);
@@ -399,8 +358,8 @@ describe('B+tree on the storage engine', () => {
         const io = rig(seed);
         const random = new SeededRandom(seed);
         const cacheBlocks = random.pick(CACHE_SIZES_BLOCKS);
-        await create(io);
-        const storage = await open(io, cacheBlocks);
+        await create(io, USR_MAX_BLOCKS);
+        const storage = await open(io, CONTROL_PATHS, cacheBlocks);
         const { result: root } = await storage.mtr(
           (mtr) => BTree.create(mtr, storage.space.inFile(USR_FILE), OBJECT_NUMBER, BLOCK_BYTES).root,
         );
@@ -422,7 +381,7 @@ describe('B+tree on the storage engine', () => {
         probes.evictions += storage.cache.statistics.evictions;
         io.fs.crash();
 
-        const recovered = await open(io, cacheBlocks).catch((error: unknown) => {
+        const recovered = await open(io, CONTROL_PATHS, cacheBlocks).catch((error: unknown) => {
           throw new Error(`${at(seed)}: OPEN after a crash failed: ${String(error)}\n${io.alert.lines.join('')}`);
         });
         probes.recoveredRecords += recovered.recovery.records;
@@ -451,7 +410,7 @@ describe('B+tree on the storage engine', () => {
         await runSessions(recovered, recoveredTree, io.fs, random, after, 2, 25);
         expect(after.problems, `${at(seed)}: problems after recovery`).toEqual([]);
         await recovered.close();
-        const reopened = await open(io, cacheBlocks);
+        const reopened = await open(io, CONTROL_PATHS, cacheBlocks);
         expect(reopened.recovery.crashRecovery, `${at(seed)}: clean shutdown`).toBe(false);
         const reopenedTree = treeOf(reopened, root);
         const reopenedView = new QuietView(reopened);

@@ -4,21 +4,14 @@
 // unsynced write; the database is reopened and must hold every acknowledged transfer, no
 // effect of a transfer that was rolled back, an unchanged total, and indexes that agree
 // with their tables.
-import {
-  FileSystemError,
-  ManualClock,
-  SeededRandom,
-  SimulatedFileSystem,
-  seedFromEnvironment,
-  type Random,
-} from '@tandem/testkit';
+import { FileSystemError, SeededRandom, seedFromEnvironment, type Random } from '@tandem/testkit';
 import { describe, expect, it } from 'vitest';
 import { DbError, isDbError } from '../errors.js';
 import { runWithRetry, type BlockSource } from '../txn/mini-transaction.js';
-import { MemoryAlertLog } from './alert-log.js';
 import { Database } from './database.js';
 import { defaultControlFilePaths, doublewritePathOf, type StorageIo } from './storage.js';
 import { BANK_ACCOUNTS, createBankTables, verifyBank } from '../../test/bank.js';
+import { rig } from '../../test/storage-rig.js';
 
 const DIR = '/db';
 const ACCOUNTS = BANK_ACCOUNTS;
@@ -28,15 +21,6 @@ const options = {
   bufferCacheBlocks: 40,
   lockTimeoutMs: 60_000,
 };
-
-function rig(seed: number): StorageIo & { fs: SimulatedFileSystem; alert: MemoryAlertLog } {
-  const clock = new ManualClock();
-  return {
-    fs: new SimulatedFileSystem({ random: new SeededRandom(seed), clock }),
-    clock,
-    alert: new MemoryAlertLog(clock),
-  };
-}
 
 async function setup(io: StorageIo): Promise<Database> {
   const db = await Database.create(

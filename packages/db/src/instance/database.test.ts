@@ -1,20 +1,12 @@
-import { ManualClock, SeededRandom, SimulatedFileSystem } from '@tandem/testkit';
 import { describe, expect, it } from 'vitest';
 import { isDbError } from '../errors.js';
-import { MemoryAlertLog } from './alert-log.js';
 import { Database } from './database.js';
 import { defaultControlFilePaths, doublewritePathOf, type StorageIo } from './storage.js';
+import { rig as simulatedRig } from '../../test/storage-rig.js';
+
+const rig = (seed = 1): ReturnType<typeof simulatedRig> => simulatedRig(seed);
 
 const DIR = '/db';
-
-function rig(seed = 1): StorageIo & { fs: SimulatedFileSystem; alert: MemoryAlertLog; clock: ManualClock } {
-  const clock = new ManualClock();
-  return {
-    fs: new SimulatedFileSystem({ random: new SeededRandom(seed), clock }),
-    clock,
-    alert: new MemoryAlertLog(clock),
-  };
-}
 
 const options = {
   controlFilePaths: defaultControlFilePaths(DIR),

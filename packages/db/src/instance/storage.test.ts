@@ -1,86 +1,21 @@
-import {
-  FileSystemError,
-  ManualClock,
-  SeededRandom,
-  SimulatedFileSystem,
-  seedFromEnvironment,
-  type Random,
-} from '@tandem/testkit';
+import { FileSystemError, SeededRandom, seedFromEnvironment, type Random } from '@tandem/testkit';
 import { describe, expect, it } from 'vitest';
-import { BlockType, readU64, type BlockAddress } from '../storage/block.js';
+import type { BlockAddress } from '../storage/block.js';
 import { DbError, isDbError } from '../errors.js';
-import { MemoryAlertLog } from './alert-log.js';
-import { createStorage, defaultControlFilePaths, doublewritePathOf, Storage, type StorageIo } from './storage.js';
+import type { Storage } from './storage.js';
+import {
+  create,
+  increment,
+  makeCounters,
+  open,
+  readCounter,
+  DIR,
+  rig as simulatedRig,
+  type Ledger as RigLedger,
+} from '../../test/storage-rig.js';
 
-const DIR = '/db';
-const BLOCK_BYTES = 4096;
-const COUNTER_OFFSET = 64;
-const SHADOW_OFFSET = 72;
-const USR_FILE = 2;
-
-function io(seed: number): StorageIo & { fs: SimulatedFileSystem; alert: MemoryAlertLog; clock: ManualClock } {
-  const clock = new ManualClock();
-  return {
-    fs: new SimulatedFileSystem({ random: new SeededRandom(seed), clock }),
-    clock,
-    alert: new MemoryAlertLog(clock),
-  };
-}
-
-async function create(rig: StorageIo): Promise<void> {
-  await createStorage(rig, {
-    directory: DIR,
-    blockBytes: BLOCK_BYTES,
-    logGroups: 3,
-    logMembers: 2,
-    logSizeBytes: 640 * 1024,
-    tablespaces: [
-      { name: 'SYSTEM', kind: 'SYSTEM', sizeBlocks: 64 },
-      { name: 'USR', kind: 'USER', sizeBlocks: 16, autoextend: { nextBlocks: 8, maxBlocks: 256 } },
-    ],
-  });
-}
-
-function open(rig: StorageIo, bufferCacheBlocks = 24): Promise<Storage> {
-  return Storage.open(rig, {
-    controlFilePaths: defaultControlFilePaths(DIR),
-    doublewritePath: doublewritePathOf(DIR),
-    bufferCacheBlocks,
-  });
-}
-
-function u64(value: number): Uint8Array {
-  const bytes = new Uint8Array(8);
-  new DataView(bytes.buffer).setUint32(0, value % 0x1_0000_0000, true);
-  new DataView(bytes.buffer).setUint32(4, Math.floor(value / 0x1_0000_0000), true);
-  return bytes;
-}
-
-/** Allocates `count` counter blocks, durably. */
-async function makeCounters(storage: Storage, count: number): Promise<BlockAddress[]> {
-  const space = storage.space.inFile(USR_FILE);
-  const addresses: BlockAddress[] = [];
-  for (let i = 0; i < count; i++) {
-    const { result } = await storage.mtr((mtr) => {
-      const address = space.allocate(mtr, 100);
-      mtr.format(address, { type: BlockType.SegmentHeader, objectNumber: 100, pageLevel: -1 });
-      return address;
-    });
-    addresses.push(result);
-  }
-  await storage.redo.flush();
-  return addresses;
-}
-
-async function readCounter(storage: Storage, address: BlockAddress): Promise<{ value: number; shadow: number }> {
-  const frame = await storage.cache.load(address);
-  return { value: readU64(frame.bytes, COUNTER_OFFSET), shadow: readU64(frame.bytes, SHADOW_OFFSET) };
-}
-
-interface Ledger {
-  readonly acknowledged: Map<number, number>;
-  readonly attempted: Map<number, number>;
-}
+/** Only what this file's workload needs beyond the shared rig. */
+type Ledger = Pick<RigLedger, 'acknowledged' | 'attempted'>;
 
 /** Sessions increment random counters (value and a shadow 7x the value, in one mtr) and commit. */
 async function runWorkload(
@@ -94,24 +29,11 @@ async function runWorkload(
   const session = async (): Promise<void> => {
     for (let step = 0; step < steps; step++) {
       const index = random.int(0, counters.length);
-      const address = counters[index];
       const roll = random.nextFloat();
       try {
         if (roll < 0.05) await storage.checkpointer.incremental(random.int(1, 8));
         else if (roll < 0.08 && options.switches !== false) await storage.redo.switchLogfile();
-        const { result: value, tsn } = await storage.mtr(
-          (mtr) => {
-            const value = readU64(mtr.block(address), COUNTER_OFFSET) + 1;
-            mtr.writeBytes(address, COUNTER_OFFSET, u64(value));
-            mtr.writeBytes(address, SHADOW_OFFSET, u64(value * 7));
-            return value;
-          },
-          1,
-          index + 1,
-        );
-        ledger.attempted.set(index, Math.max(ledger.attempted.get(index) ?? 0, value));
-        await storage.redo.flush(tsn);
-        ledger.acknowledged.set(index, Math.max(ledger.acknowledged.get(index) ?? 0, value));
+        await increment(storage, counters, index, ledger);
       } catch (error) {
         // The disk froze (simulated crash) or the instance went down; anything else is a bug.
         if (error instanceof FileSystemError || error instanceof DbError) return;
@@ -124,7 +46,7 @@ async function runWorkload(
 
 describe('storage engine: crash recovery', () => {
   it('reopens after a clean shutdown with everything in place and no recovery', async () => {
-    const rig = io(1);
+    const rig = simulatedRig(1);
     await create(rig);
     const storage = await open(rig);
     const counters = await makeCounters(storage, 5);
@@ -146,7 +68,7 @@ describe('storage engine: crash recovery', () => {
     let restoredTorn = 0;
     for (let run = 0; run < runs; run++) {
       const seed = baseSeed + run;
-      const rig = io(seed);
+      const rig = simulatedRig(seed);
       const random = new SeededRandom(seed);
       await create(rig);
       const storage = await open(rig);
@@ -181,7 +103,7 @@ describe('storage engine: crash recovery', () => {
   });
 
   it('brings a datafile restored from an old copy current from the online redo at OPEN', async () => {
-    const rig = io(3);
+    const rig = simulatedRig(3);
     await create(rig);
     const storage = await open(rig);
     const counters = await makeCounters(storage, 2);
@@ -208,7 +130,7 @@ describe('storage engine: crash recovery', () => {
   it('makes a datafile copied while the database ran (a fuzzy copy) consistent by replaying redo onto it', async () => {
     for (let run = 0; run < 20; run++) {
       const seed = 600 + run;
-      const rig = io(seed);
+      const rig = simulatedRig(seed);
       const random = new SeededRandom(seed);
       await create(rig);
       const storage = await open(rig);
@@ -239,7 +161,7 @@ describe('storage engine: crash recovery', () => {
   });
 
   it('names a datafile restored from an old copy at OPEN when the redo it needs is overwritten: media recovery is needed', async () => {
-    const rig = io(4);
+    const rig = simulatedRig(4);
     await create(rig);
     const storage = await open(rig);
     const counters = await makeCounters(storage, 2);
@@ -263,7 +185,7 @@ describe('storage engine: crash recovery', () => {
   });
 
   it('advances the checkpoint in the background on the injected clock', async () => {
-    const rig = io(5);
+    const rig = simulatedRig(5);
     await create(rig);
     const storage = await open(rig);
     const counters = await makeCounters(storage, 4);
