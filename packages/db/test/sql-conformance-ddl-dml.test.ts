@@ -1,37 +1,17 @@
 // SQL conformance: CREATE/ALTER/DROP TABLE, constraints, defaults, indexes, sequences and
 // serial columns; INSERT/UPDATE/DELETE with RETURNING and ON CONFLICT (expected values
 // printed by PostgreSQL 15.18).
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import {
-  caseName,
-  fails,
-  ok,
-  openConformance,
-  query,
-  rows,
-  runCase,
-  type Conformance,
-  type ConformanceCase,
-} from './sql-conformance-harness.js';
+
+import { conformanceFile, fails, ok, query, rows } from './sql-conformance-harness.js';
 
 const TABLES = 'dd_a, dd_b, dd_c, dd_d, dd_e, dd_f, dd_g, dd_h, dd_i, dd_j, dd_s, dd_m, dd_x, dd_y';
 
-let db: Conformance;
-beforeAll(async () => {
-  db = await openConformance();
-  await query(db.client, `DROP TABLE IF EXISTS ${TABLES}`);
-  await query(db.client, 'DROP SEQUENCE IF EXISTS dd_seq, dd_seq2, dd_seq3');
+const { suite } = conformanceFile({
+  tables: TABLES,
+  setup: async (db) => {
+    await query(db.client, 'DROP SEQUENCE IF EXISTS dd_seq, dd_seq2, dd_seq3');
+  },
 });
-afterAll(async () => {
-  await query(db.client, `DROP TABLE IF EXISTS ${TABLES}`).catch(() => undefined);
-  await db.stop();
-});
-
-function suite(name: string, cases: readonly ConformanceCase[]): void {
-  describe(name, () => {
-    for (const testCase of cases) it(caseName(testCase), () => runCase(db, testCase));
-  });
-}
 
 suite('CREATE and DROP TABLE', [
   { sql: 'CREATE TABLE dd_x (a int)', command: 'CREATE' },

@@ -7,7 +7,7 @@
 // (a scratch database: the suites create and drop tables). Then the TDB-nnnn message codes and
 // the Tandem-only cases (marked `tandemOnly`) are skipped.
 import pg from 'pg';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './sql-server.js';
 
 /** A result value as the server sent it in text format, or null. */
@@ -165,4 +165,39 @@ export function rows(
 /** Shorthand for an error. */
 export function fails(sql: string, code: string, tdb: string): ConformanceCase {
   return { sql, error: { code, tdb } };
+}
+
+/**
+ * The suites of one conformance file: one server and connection for the file, `tables`
+ * dropped before and after (so a rerun against PostgreSQL starts clean), and `setup` and
+ * `teardown` for what else the file needs. `conformance()` is the file's connection once
+ * its suites run.
+ */
+export function conformanceFile(options: {
+  readonly tables: string;
+  readonly setup?: (conformance: Conformance) => Promise<void>;
+  readonly teardown?: (conformance: Conformance) => Promise<void>;
+}): { suite: (name: string, cases: readonly ConformanceCase[]) => void; conformance: () => Conformance } {
+  let opened: Conformance | undefined;
+  const conformance = (): Conformance => {
+    if (opened === undefined) throw new Error('the conformance connection is opened in beforeAll');
+    return opened;
+  };
+  beforeAll(async () => {
+    opened = await openConformance();
+    await query(opened.client, `DROP TABLE IF EXISTS ${options.tables}`);
+    await options.setup?.(opened);
+  });
+  afterAll(async () => {
+    const db = conformance();
+    await options.teardown?.(db);
+    await query(db.client, `DROP TABLE IF EXISTS ${options.tables}`).catch(() => undefined);
+    await db.stop();
+  });
+  const suite = (name: string, cases: readonly ConformanceCase[]): void => {
+    describe(name, () => {
+      for (const testCase of cases) it(caseName(testCase), () => runCase(conformance(), testCase));
+    });
+  };
+  return { suite, conformance };
 }

@@ -1,37 +1,15 @@
 // SQL conformance: SELECT — WHERE and three-valued logic, predicates, functions, aggregates,
 // ordering and paging, joins, subqueries, generate_series, set operations, WITH and VALUES
 // (expected values printed by PostgreSQL 15.18), plus Tandem's Oracle-style additions.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  caseName,
-  fails,
-  ok,
-  openConformance,
-  query,
-  rows,
-  runCase,
-  type Conformance,
-  type ConformanceCase,
-} from './sql-conformance-harness.js';
+import { describe, expect, it } from 'vitest';
+import { conformanceFile, fails, ok, query, rows } from './sql-conformance-harness.js';
 
-let db: Conformance;
-beforeAll(async () => {
-  db = await openConformance();
-  await query(db.client, "SET TIME ZONE 'UTC'");
-  await query(db.client, 'DROP TABLE IF EXISTS se_e, se_d, se_p, se_q, se_emp, se_dep, nj_a, nj_b, nj_c');
+const { suite, conformance } = conformanceFile({
+  tables: 'se_e, se_d, se_p, se_q, se_emp, se_dep, nj_a, nj_b, nj_c',
+  setup: async (db) => {
+    await query(db.client, "SET TIME ZONE 'UTC'");
+  },
 });
-afterAll(async () => {
-  await query(db.client, 'DROP TABLE IF EXISTS se_e, se_d, se_p, se_q, se_emp, se_dep, nj_a, nj_b, nj_c').catch(
-    () => undefined,
-  );
-  await db.stop();
-});
-
-function suite(name: string, cases: readonly ConformanceCase[]): void {
-  describe(name, () => {
-    for (const testCase of cases) it(caseName(testCase), () => runCase(db, testCase));
-  });
-}
 
 suite('setup', [
   ok('create table se_d (id int primary key, dname text)'),
@@ -612,7 +590,7 @@ suite('Tandem additions (Oracle style)', [
 
 describe('scalar results', () => {
   it('now(), current_timestamp and SYSDATE are the transaction start, not null', async () => {
-    const result = await query(db.client, 'select now(), current_timestamp, localtimestamp, current_date');
+    const result = await query(conformance().client, 'select now(), current_timestamp, localtimestamp, current_date');
     const [now, current, local, date] = result.rows[0];
     expect(now).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+00$/);
     expect(current).toBe(now);

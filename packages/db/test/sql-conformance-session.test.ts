@@ -2,38 +2,19 @@
 // savepoints, the aborted-block rule), what another session sees, SET/SHOW/RESET, VACUUM and
 // ANALYZE, and results in binary format (expected values printed by PostgreSQL 15.18).
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  caseName,
-  expectFailure,
-  fails,
-  ok,
-  openConformance,
-  query,
-  rows,
-  runCase,
-  type Conformance,
-  type ConformanceCase,
-} from './sql-conformance-harness.js';
+import { describe, expect, it } from 'vitest';
+import { conformanceFile, expectFailure, fails, ok, query, rows } from './sql-conformance-harness.js';
 
-let db: Conformance;
 let other: pg.Client;
-beforeAll(async () => {
-  db = await openConformance();
-  other = await db.connect();
-  await query(db.client, 'DROP TABLE IF EXISTS tx_a, tx_c, tx_bin');
+const { suite, conformance } = conformanceFile({
+  tables: 'tx_a, tx_c, tx_bin',
+  setup: async (db) => {
+    other = await db.connect();
+  },
+  teardown: async (db) => {
+    await query(db.client, 'ROLLBACK').catch(() => undefined);
+  },
 });
-afterAll(async () => {
-  await query(db.client, 'ROLLBACK').catch(() => undefined);
-  await query(db.client, 'DROP TABLE IF EXISTS tx_a, tx_c, tx_bin').catch(() => undefined);
-  await db.stop();
-});
-
-function suite(name: string, cases: readonly ConformanceCase[]): void {
-  describe(name, () => {
-    for (const testCase of cases) it(caseName(testCase), () => runCase(db, testCase));
-  });
-}
 
 suite('transaction blocks', [
   ok('create table tx_a (id int primary key, n int not null)'),
@@ -123,31 +104,31 @@ suite('an error aborts the transaction block until ROLLBACK', [
 
 describe('what another session sees', () => {
   it('sees committed rows only', async () => {
-    await query(db.client, 'begin');
-    await query(db.client, 'insert into tx_a values (10, 10)');
-    await query(db.client, 'update tx_a set n = 11 where id = 1');
+    await query(conformance().client, 'begin');
+    await query(conformance().client, 'insert into tx_a values (10, 10)');
+    await query(conformance().client, 'update tx_a set n = 11 where id = 1');
     expect((await query(other, 'select count(*) from tx_a where id = 10')).rows).toEqual([['0']]);
     expect((await query(other, 'select n from tx_a where id = 1')).rows).toEqual([['9']]);
-    await query(db.client, 'commit');
+    await query(conformance().client, 'commit');
     expect((await query(other, 'select count(*) from tx_a where id = 10')).rows).toEqual([['1']]);
     expect((await query(other, 'select n from tx_a where id = 1')).rows).toEqual([['11']]);
   });
 
   it('sees nothing of a rolled back transaction', async () => {
-    await query(db.client, 'begin');
-    await query(db.client, 'delete from tx_a');
-    expect((await query(db.client, 'select count(*) from tx_a')).rows).toEqual([['0']]);
+    await query(conformance().client, 'begin');
+    await query(conformance().client, 'delete from tx_a');
+    expect((await query(conformance().client, 'select count(*) from tx_a')).rows).toEqual([['0']]);
     expect((await query(other, 'select count(*) from tx_a')).rows).toEqual([['3']]);
-    await query(db.client, 'rollback');
-    expect((await query(db.client, 'select count(*) from tx_a')).rows).toEqual([['3']]);
+    await query(conformance().client, 'rollback');
+    expect((await query(conformance().client, 'select count(*) from tx_a')).rows).toEqual([['3']]);
   });
 
   it('a read committed statement sees rows committed after the transaction began', async () => {
-    await query(db.client, 'begin');
-    expect((await query(db.client, 'select count(*) from tx_a')).rows).toEqual([['3']]);
+    await query(conformance().client, 'begin');
+    expect((await query(conformance().client, 'select count(*) from tx_a')).rows).toEqual([['3']]);
     await query(other, 'insert into tx_a values (11, 11)');
-    expect((await query(db.client, 'select count(*) from tx_a')).rows).toEqual([['4']]);
-    await query(db.client, 'commit');
+    expect((await query(conformance().client, 'select count(*) from tx_a')).rows).toEqual([['4']]);
+    await query(conformance().client, 'commit');
   });
 });
 
@@ -190,24 +171,24 @@ describe('VACUUM and ANALYZE', () => {
   it('VACUUM succeeds (Tandem explains with a notice that undo holds old versions)', async () => {
     const notices: string[] = [];
     const listener = (notice: { message?: string }): void => void notices.push(notice.message ?? '');
-    db.client.on('notice', listener);
+    conformance().client.on('notice', listener);
     try {
-      expect((await query(db.client, 'VACUUM')).command).toBe('VACUUM');
-      expect((await query(db.client, 'VACUUM tx_a')).command).toBe('VACUUM');
-      expect((await query(db.client, 'VACUUM ANALYZE tx_a')).command).toBe('VACUUM');
+      expect((await query(conformance().client, 'VACUUM')).command).toBe('VACUUM');
+      expect((await query(conformance().client, 'VACUUM tx_a')).command).toBe('VACUUM');
+      expect((await query(conformance().client, 'VACUUM ANALYZE tx_a')).command).toBe('VACUUM');
     } finally {
-      db.client.off('notice', listener);
+      conformance().client.off('notice', listener);
     }
-    if (db.target === 'tandem') expect(notices.some((notice) => notice.includes('VACUUM'))).toBe(true);
+    if (conformance().target === 'tandem') expect(notices.some((notice) => notice.includes('VACUUM'))).toBe(true);
   });
 
   it('ANALYZE succeeds', async () => {
-    expect((await query(db.client, 'ANALYZE')).command).toBe('ANALYZE');
-    expect((await query(db.client, 'ANALYZE tx_a')).command).toBe('ANALYZE');
+    expect((await query(conformance().client, 'ANALYZE')).command).toBe('ANALYZE');
+    expect((await query(conformance().client, 'ANALYZE tx_a')).command).toBe('ANALYZE');
   });
 
   it('VACUUM of an unknown table is 42P01', async () => {
-    await expectFailure(db, 'VACUUM no_such_table', { code: '42P01', tdb: 'TDB-5002' });
+    await expectFailure(conformance(), 'VACUUM no_such_table', { code: '42P01', tdb: 'TDB-5002' });
   });
 });
 
@@ -219,7 +200,7 @@ async function arrayRows(text: string, binary: boolean, values?: string[]): Prom
     binary,
     ...(values === undefined ? {} : { values }),
   };
-  return (await db.client.query<unknown[]>(config)).rows;
+  return (await conformance().client.query<unknown[]>(config)).rows;
 }
 
 describe('binary results', () => {
@@ -249,10 +230,13 @@ describe('binary results', () => {
   });
 
   it('rows of a table decode in binary as in text', async () => {
-    await query(db.client, 'CREATE TABLE tx_bin (id int8 PRIMARY KEY, amount numeric(12,2), at timestamptz)');
+    await query(
+      conformance().client,
+      'CREATE TABLE tx_bin (id int8 PRIMARY KEY, amount numeric(12,2), at timestamptz)',
+    );
     try {
       await query(
-        db.client,
+        conformance().client,
         "INSERT INTO tx_bin VALUES (5000000000, 1234.5, '2024-02-29 00:00:00+00'), (-1, -0.01, NULL)",
       );
       const text = await arrayRows('SELECT id, amount, at FROM tx_bin WHERE id > $1 ORDER BY id', false, ['-10']);
@@ -263,7 +247,7 @@ describe('binary results', () => {
         ['5000000000', '1234.50', new Date(Date.UTC(2024, 1, 29))],
       ]);
     } finally {
-      await query(db.client, 'DROP TABLE tx_bin');
+      await query(conformance().client, 'DROP TABLE tx_bin');
     }
   });
 });

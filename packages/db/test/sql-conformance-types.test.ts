@@ -1,34 +1,14 @@
 // SQL conformance: data types through literals, casts and a table; their limits and the
 // errors PostgreSQL 15 raises for them (expected values printed by PostgreSQL 15.18).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  caseName,
-  fails,
-  ok,
-  openConformance,
-  query,
-  rows,
-  runCase,
-  type Conformance,
-  type ConformanceCase,
-} from './sql-conformance-harness.js';
+import { describe, expect, it } from 'vitest';
+import { conformanceFile, fails, ok, query, rows } from './sql-conformance-harness.js';
 
-let db: Conformance;
-beforeAll(async () => {
-  db = await openConformance();
-  await query(db.client, "SET TIME ZONE 'UTC'");
-  await query(db.client, 'DROP TABLE IF EXISTS ty_all, ty_num, ty_str');
+const { suite, conformance } = conformanceFile({
+  tables: 'ty_all, ty_num, ty_str',
+  setup: async (db) => {
+    await query(db.client, "SET TIME ZONE 'UTC'");
+  },
 });
-afterAll(async () => {
-  await query(db.client, 'DROP TABLE IF EXISTS ty_all, ty_num, ty_str').catch(() => undefined);
-  await db.stop();
-});
-
-function suite(name: string, cases: readonly ConformanceCase[]): void {
-  describe(name, () => {
-    for (const testCase of cases) it(caseName(testCase), () => runCase(db, testCase));
-  });
-}
 
 suite('round trip through a table', [
   ok(`CREATE TABLE ty_all (a smallint, b integer, c bigint, d numeric(10,2), e real, f double precision,
@@ -210,7 +190,7 @@ suite('booleans, dates, timestamps, bytea', [
 describe('three-valued logic', () => {
   it('AND, OR, NOT and comparisons with NULL', async () => {
     const result = await query(
-      db.client,
+      conformance().client,
       `SELECT true AND null, false AND null, true OR null, false OR null, NOT null::boolean,
               null = null, 1 = null, null IS NULL, null::int IS DISTINCT FROM null, 1 IS DISTINCT FROM null,
               1 IS NOT DISTINCT FROM 1, (null::boolean) IS UNKNOWN, (1 < 2) IS TRUE`,
