@@ -74,6 +74,20 @@ async function waitUntilRunning(sql: string, inFlight: InFlight<unknown>, watche
   }
 }
 
+/** `holder` opens a block and runs `holding`; `waiter` then sends `sql`, which must wait behind it. */
+async function blockedBehind(
+  holder: pg.Client,
+  holding: string,
+  waiter: pg.Client,
+  sql: string,
+): Promise<InFlight<pg.QueryResult>> {
+  await holder.query('BEGIN');
+  await holder.query(holding);
+  const waiting = send(waiter.query(sql));
+  await waitUntilRunning(sql, waiting);
+  return waiting;
+}
+
 /** Sends a CancelRequest for `client`'s session on its own socket, as libpq's PQcancel does. */
 function cancel(client: pg.Client): Promise<void> {
   const { processID, secretKey } = client as unknown as { processID: number; secretKey: number };
@@ -195,31 +209,29 @@ describe('writers', () => {
     await admin.query(
       'create table recheck_t (id int primary key, v int not null); insert into recheck_t values (1, 1)',
     );
-    await a.query('BEGIN');
-    await a.query('UPDATE recheck_t SET v = v + 1 WHERE id = 1');
-    const sql = 'UPDATE recheck_t SET v = v * 10 WHERE id = 1 AND v = 1';
-    const blocked = send(b.query(sql));
-    await waitUntilRunning(sql, blocked);
+    const blocked = await blockedBehind(
+      a,
+      'UPDATE recheck_t SET v = v + 1 WHERE id = 1',
+      b,
+      'UPDATE recheck_t SET v = v * 10 WHERE id = 1 AND v = 1',
+    );
     await a.query('COMMIT');
     expect((await value(blocked)).rowCount).toBe(0);
     expect(await single<number>(admin, 'select v from recheck_t where id = 1')).toBe(2);
 
     // Still matching after the wait: the update applies to the newest version (2 → 30, not 1 → 10).
-    await a.query('BEGIN');
-    await a.query('UPDATE recheck_t SET v = v + 1 WHERE id = 1');
-    const sql2 = 'UPDATE recheck_t SET v = v * 10 WHERE id = 1 AND v > 0';
-    const second = send(b.query(sql2));
-    await waitUntilRunning(sql2, second);
+    const second = await blockedBehind(
+      a,
+      'UPDATE recheck_t SET v = v + 1 WHERE id = 1',
+      b,
+      'UPDATE recheck_t SET v = v * 10 WHERE id = 1 AND v > 0',
+    );
     await a.query('COMMIT');
     expect((await value(second)).rowCount).toBe(1);
     expect(await single<number>(admin, 'select v from recheck_t where id = 1')).toBe(30);
 
     // A DELETE that waited on a row the holder deleted deletes nothing.
-    await a.query('BEGIN');
-    await a.query('DELETE FROM recheck_t WHERE id = 1');
-    const sql3 = 'DELETE FROM recheck_t WHERE id = 1';
-    const third = send(b.query(sql3));
-    await waitUntilRunning(sql3, third);
+    const third = await blockedBehind(a, 'DELETE FROM recheck_t WHERE id = 1', b, 'DELETE FROM recheck_t WHERE id = 1');
     await a.query('COMMIT');
     expect((await value(third)).rowCount).toBe(0);
   });
@@ -395,11 +407,7 @@ describe('cancel while waiting for a lock', () => {
     const a = await db.client();
     const b = await db.client();
     await admin.query('create table cancel_table_t (id int primary key); insert into cancel_table_t values (1)');
-    await a.query('BEGIN');
-    await a.query('select * from cancel_table_t');
-    const sql = 'truncate cancel_table_t';
-    const waiting = send(b.query(sql));
-    await waitUntilRunning(sql, waiting);
+    const waiting = await blockedBehind(a, 'select * from cancel_table_t', b, 'truncate cancel_table_t');
     await cancel(b);
     const error = await failure(waiting);
     expect(error.code).toBe('57014');
@@ -411,11 +419,12 @@ describe('cancel while waiting for a lock', () => {
     const a = await db.client();
     const b = await db.client();
     await admin.query('create table cancel_row_t (id int primary key, v int); insert into cancel_row_t values (1, 0)');
-    await a.query('BEGIN');
-    await a.query('update cancel_row_t set v = 1 where id = 1');
-    const sql = 'update cancel_row_t set v = 2 where id = 1';
-    const waiting = send(b.query(sql));
-    await waitUntilRunning(sql, waiting);
+    const waiting = await blockedBehind(
+      a,
+      'update cancel_row_t set v = 1 where id = 1',
+      b,
+      'update cancel_row_t set v = 2 where id = 1',
+    );
     await cancel(b);
     // Only the cancel can end this wait: A keeps its lock until B's statement is back.
     const error = await failure(waiting);
