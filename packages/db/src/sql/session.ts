@@ -118,6 +118,7 @@ export class SqlSession implements EngineSession {
   readonly #literalPlans = new Map<string, SharedPlan>();
   /** The shape #sharedPlan found no plan for, handed to #planQueryString. */
   #pendingShape: LiteralShape | undefined;
+  #servicesMemo: ExecServices | undefined;
   /** When a long statement of this session last let the event loop run (see checkCancel). */
   #lastYieldMs = 0;
   #closed = false;
@@ -599,7 +600,7 @@ export class SqlSession implements EngineSession {
       outer: [],
       subqueryResults: [],
       subqueryCache: new Map(),
-      services: this.#services(),
+      services: (this.#servicesMemo ??= this.#services()),
     };
   }
 
@@ -620,6 +621,7 @@ export class SqlSession implements EngineSession {
     };
   }
 
+  /** The session's services, made once: they hold no per-statement state. */
   #services(): ExecServices {
     const engine = this.#engine;
     return {
@@ -644,7 +646,9 @@ export class SqlSession implements EngineSession {
         return value;
       },
       user: this.user,
-      database: engine.databaseName,
+      get database() {
+        return engine.databaseName;
+      },
       backendPid: this.id,
       serverVersion: engine.versionString,
       checkCancel: () => {
