@@ -10,11 +10,12 @@ import { readU64 } from '../src/storage/block.js';
 import {
   alertLines,
   BLOCK_BYTES,
+  cleanDatabase,
   CONTROL_PATHS,
-  create,
   escapeRegExp,
   expectDbError,
   expectLedger,
+  freshStorage,
   group,
   increment,
   makeCounters,
@@ -23,28 +24,10 @@ import {
   open,
   readCounter,
   rejection,
-  rig,
+  type Rig,
   runWorkload,
   USR_PATH,
-  type Rig,
 } from './storage-rig.js';
-
-/** A database with a few committed counters, shut down cleanly. */
-async function cleanDatabase(seed: number): Promise<{
-  r: Rig;
-  counters: Awaited<ReturnType<typeof makeCounters>>;
-  ledger: ReturnType<typeof newLedger>;
-}> {
-  const r = rig(seed);
-  await create(r);
-  const storage = await open(r);
-  const counters = await makeCounters(storage, 4);
-  const ledger = newLedger();
-  await runWorkload(storage, counters, new SeededRandom(seed), ledger, { steps: 10 });
-  expect(ledger.failures).toEqual([]);
-  await storage.close();
-  return { r, counters, ledger };
-}
 
 /**
  * Crashes a database whose CURRENT group holds committed redo that crash recovery must read
@@ -57,9 +40,7 @@ async function crashWithRedoToRecover(seed: number): Promise<{
   sequence: number;
   toRecover: LogScanEntry[];
 }> {
-  const r = rig(seed);
-  await create(r);
-  const storage = await open(r);
+  const { r, storage } = await freshStorage(seed);
   const counters = await makeCounters(storage, 4);
   await alterSystemCheckpoint(storage);
   const ledger = newLedger();

@@ -28,8 +28,10 @@ import {
   escapeRegExp,
   expectDbError,
   expectLedger,
+  freshStorage,
   group,
   increment,
+  type Ledger,
   LOG_BYTES,
   makeCounters,
   memberPath,
@@ -37,13 +39,12 @@ import {
   newLedger,
   open,
   rejection,
+  type Rig,
   rig,
   runWorkload,
   switchAwayFrom,
   switchInto,
   USR_PATH,
-  type Ledger,
-  type Rig,
 } from './storage-rig.js';
 
 /** The records one member holds for `sequence` of its group, read from that member alone. */
@@ -90,9 +91,7 @@ async function expectWrittenLikeSibling(
 
 describe('online redo log loss while OPEN (seed: Online Log 파일 복구)', () => {
   it('reports a deleted member of the next group at the switch and carries on; drop + add recreates it', async () => {
-    const r = rig(11);
-    await create(r);
-    const storage = await open(r);
+    const { r, storage } = await freshStorage(11);
     const counters = await makeCounters(storage, 6);
     const ledger = newLedger();
     const random = new SeededRandom(11);
@@ -144,9 +143,7 @@ describe('online redo log loss while OPEN (seed: Online Log 파일 복구)', () 
   });
 
   it('drops a member of the CURRENT group that fails every write, keeps committing, and recreates it', async () => {
-    const r = rig(12);
-    await create(r);
-    const storage = await open(r);
+    const { r, storage } = await freshStorage(12);
     const counters = await makeCounters(storage, 6);
     const ledger = newLedger();
     const failing = memberPath(1, 'a');
@@ -184,9 +181,7 @@ describe('online redo log loss while OPEN (seed: Online Log 파일 복구)', () 
   });
 
   it('goes down at the switch when every member of the next group is deleted (TDB-2003); cleared at MOUNT, it opens again', async () => {
-    const r = rig(13);
-    await create(r);
-    const storage = await open(r);
+    const { r, storage } = await freshStorage(13);
     const counters = await makeCounters(storage, 4);
     const ledger = newLedger();
     await runWorkload(storage, counters, new SeededRandom(13), ledger, { steps: 10 });
@@ -236,9 +231,7 @@ describe('online redo log loss while OPEN (seed: Online Log 파일 복구)', () 
   // Regression: Storage.open once never recorded LGWR's fatal error, so mtr() reported the
   // redo error instead of TDB-4003 (INSTANCE_DOWN).
   it('reports TDB-4003 (INSTANCE_DOWN) from storage.mtr once LGWR has taken the instance down', async () => {
-    const r = rig(14);
-    await create(r);
-    const storage = await open(r);
+    const { r, storage } = await freshStorage(14);
     for (const path of [memberPath(2, 'a'), memberPath(2, 'b')]) await r.fs.unlink(path);
     await rejection(alterSystemSwitchLogfile(storage));
     expect(storage.fatalError?.code).toBe('TDB-2003');
@@ -246,9 +239,7 @@ describe('online redo log loss while OPEN (seed: Online Log 파일 복구)', () 
   });
 
   it('keeps writing the CURRENT group through its open handles after its files are deleted; the group is then dropped and replaced', async () => {
-    const r = rig(15);
-    await create(r);
-    const storage = await open(r);
+    const { r, storage } = await freshStorage(15);
     const counters = await makeCounters(storage, 6);
     const ledger = newLedger();
     const random = new SeededRandom(15);
@@ -282,9 +273,7 @@ describe('online redo log loss while OPEN (seed: Online Log 파일 복구)', () 
   });
 
   it('loses the deleted CURRENT group with the process at a crash: OPEN fails naming its members (TDB-2004)', async () => {
-    const r = rig(16);
-    await create(r);
-    const storage = await open(r);
+    const { r, storage } = await freshStorage(16);
     const counters = await makeCounters(storage, 4);
     const deleted = [memberPath(1, 'a'), memberPath(1, 'b')];
     for (const path of deleted) await r.fs.unlink(path);
@@ -306,9 +295,7 @@ describe('online redo log loss while OPEN (seed: Online Log 파일 복구)', () 
 
 describe('log administration while OPEN', () => {
   it('adds and drops members with their rules, each change in the control file and the alert log', async () => {
-    const r = rig(21);
-    await create(r);
-    const storage = await open(r);
+    const { r, storage } = await freshStorage(21);
     const extra = `${DIR}/redo03c.log`;
 
     expectDbError(await rejection(addLogMember(storage, 9, extra)), 'REDO_LOG_CONFIG', 'log group 9');
@@ -367,9 +354,7 @@ describe('log administration while OPEN', () => {
   });
 
   it('adds and drops groups with their rules', async () => {
-    const r = rig(22);
-    await create(r);
-    const storage = await open(r);
+    const { r, storage } = await freshStorage(22);
     const paths = [`${DIR}/redo04a.log`, `${DIR}/redo04b.log`];
 
     expectDbError(
@@ -421,9 +406,7 @@ describe('log administration while OPEN', () => {
   });
 
   it('never reads a STALE member: crash recovery ignores it, and a reader that forgot the status is refused by its header', async () => {
-    const r = rig(23);
-    await create(r);
-    const storage = await open(r);
+    const { r, storage } = await freshStorage(23);
     const counters = await makeCounters(storage, 4);
     const ledger = newLedger();
     const stale = `${DIR}/redo01c.log`;

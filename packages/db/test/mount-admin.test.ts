@@ -1,7 +1,6 @@
 // MOUNT-stage administration: ALTER DATABASE RENAME FILE for datafiles and log members
 // (the operator moved the file first), ARCHIVELOG / NOARCHIVELOG after a clean shutdown
 // only, CLEAR LOGFILE GROUP, and the boot check of the online logs.
-import { SeededRandom } from '@tandem/testkit';
 import { describe, expect, it } from 'vitest';
 import { ControlFiles } from '../src/control/control-file.js';
 import {
@@ -13,25 +12,21 @@ import {
 } from '../src/instance/mount-admin.js';
 import {
   alertLines,
+  cleanDatabase,
   CONTROL_PATHS,
-  create,
   DIR,
   expectDbError,
   expectLedger,
   group,
   increment,
-  makeCounters,
   memberPath,
   memberStatus,
-  newLedger,
   open,
   rejection,
-  rig,
-  runWorkload,
+  type Rig,
   switchInto,
   SYSTEM_PATH,
   USR_PATH,
-  type Rig,
 } from './storage-rig.js';
 
 async function mount(r: Rig): Promise<ControlFiles> {
@@ -46,27 +41,14 @@ async function copyFile(r: Rig, from: string, to: string): Promise<void> {
   await handle.close();
 }
 
-/** A database with committed counters, shut down cleanly, and a second directory to move files to. */
-async function cleanDatabase(seed: number): Promise<{
-  r: Rig;
-  counters: Awaited<ReturnType<typeof makeCounters>>;
-  ledger: ReturnType<typeof newLedger>;
-}> {
-  const r = rig(seed);
-  await create(r);
-  await r.fs.mkdir('/disk2');
-  const storage = await open(r);
-  const counters = await makeCounters(storage, 4);
-  const ledger = newLedger();
-  await runWorkload(storage, counters, new SeededRandom(seed), ledger, { steps: 10 });
-  expect(ledger.failures).toEqual([]);
-  await storage.close();
-  return { r, counters, ledger };
+/** A clean database, and a second directory to move files to (made before it opened, as before). */
+function cleanDatabaseWithDisk2(seed: number): ReturnType<typeof cleanDatabase> {
+  return cleanDatabase(seed, (r) => r.fs.mkdir('/disk2'));
 }
 
 describe('MOUNT-stage administration', () => {
   it('renames a datafile the operator moved, and the database opens from the new path', async () => {
-    const { r, counters, ledger } = await cleanDatabase(41);
+    const { r, counters, ledger } = await cleanDatabaseWithDisk2(41);
     const moved = '/disk2/usr001.dtf';
     await r.fs.rename(USR_PATH, moved);
     await r.fs.syncDirectory('/disk2');
@@ -87,7 +69,7 @@ describe('MOUNT-stage administration', () => {
   });
 
   it('refuses to rename a datafile to a missing file, to another datafile, or to a path the database uses', async () => {
-    const { r } = await cleanDatabase(42);
+    const { r } = await cleanDatabaseWithDisk2(42);
     const control = await mount(r);
     const before = control.changeSequence;
 
@@ -114,7 +96,7 @@ describe('MOUNT-stage administration', () => {
   });
 
   it('renames a log member the operator moved; LGWR writes it at the new path; refuses a member of another group', async () => {
-    const { r, counters, ledger } = await cleanDatabase(43);
+    const { r, counters, ledger } = await cleanDatabaseWithDisk2(43);
     const from = memberPath(2, 'b');
     const moved = '/disk2/redo02b.log';
     await r.fs.rename(from, moved);
@@ -155,7 +137,7 @@ describe('MOUNT-stage administration', () => {
   });
 
   it('changes the log mode only after a clean shutdown', async () => {
-    const { r } = await cleanDatabase(44);
+    const { r } = await cleanDatabaseWithDisk2(44);
     await open(r);
     r.fs.crash(); // the instance dies: the control file says it was running
 
@@ -185,7 +167,7 @@ describe('MOUNT-stage administration', () => {
   });
 
   it('clears only an INACTIVE or UNUSED log group, and the boot check names a group with no member left', async () => {
-    const { r } = await cleanDatabase(45);
+    const { r } = await cleanDatabaseWithDisk2(45);
     const storage = await open(r);
     await storage.redo.switchLogfile(); // group 1 is ACTIVE, group 2 CURRENT
     r.fs.crash();

@@ -72,6 +72,31 @@ export function open(
   return Storage.open(r, { controlFilePaths, doublewritePath: doublewritePathOf(DIR), bufferCacheBlocks });
 }
 
+/** A new database on a fresh simulated disk (after `prepare`, if given), open. */
+export async function freshStorage(
+  seed: number,
+  prepare?: (r: Rig) => Promise<void>,
+): Promise<{ r: Rig; storage: Storage }> {
+  const r = rig(seed);
+  await create(r);
+  await prepare?.(r);
+  return { r, storage: await open(r) };
+}
+
+/** A database with four counters and ten committed increments (none failed), shut down cleanly. */
+export async function cleanDatabase(
+  seed: number,
+  prepare?: (r: Rig) => Promise<void>,
+): Promise<{ r: Rig; counters: BlockAddress[]; ledger: Ledger }> {
+  const { r, storage } = await freshStorage(seed, prepare);
+  const counters = await makeCounters(storage, 4);
+  const ledger = newLedger();
+  await runWorkload(storage, counters, new SeededRandom(seed), ledger, { steps: 10 });
+  expect(ledger.failures).toEqual([]);
+  await storage.close();
+  return { r, counters, ledger };
+}
+
 function u64(value: number): Uint8Array {
   const bytes = new Uint8Array(8);
   new DataView(bytes.buffer).setUint32(0, value % 0x1_0000_0000, true);
