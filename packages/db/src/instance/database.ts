@@ -287,6 +287,23 @@ export class Database {
     return this.storage.addDatafile(tablespace, spec);
   }
 
+  /** DROP TABLESPACE, after the SQL layer dropped its tables. */
+  async dropTablespace(name: string, options: { readonly deleteFiles: boolean }): Promise<void> {
+    this.#assertOpen();
+    this.#assertQuiet('DROP TABLESPACE');
+    const tablespace = this.storage.control.state.tablespaces.find((ts) => ts.name === name);
+    const files = new Set(
+      this.storage.control.state.datafiles
+        .filter((entry) => entry.tablespaceNumber === tablespace?.number)
+        .map((entry) => entry.number),
+    );
+    const holder = this.catalog.tables().find((definition) => files.has(definition.root.fileNumber));
+    if (holder !== undefined) {
+      throw new DbError('DEPENDENT_OBJECTS', `tablespace ${name} still holds table ${holder.name}`);
+    }
+    await this.storage.dropTablespace(name, options);
+  }
+
   async dropTable(name: string): Promise<void> {
     this.#assertOpen();
     this.#assertQuiet('DROP TABLE');

@@ -403,7 +403,15 @@ export class Storage {
           );
       }
       const started = io.clock.monotonicMs();
-      const rolled = await rollForward({ fs, cache, logGroups: state.logGroups, from: recoverFrom });
+      // Redo for a datafile that was dropped later (DROP TABLESPACE) has nowhere to go.
+      const known = new Set(state.datafiles.map((entry) => entry.number));
+      const rolled = await rollForward({
+        fs,
+        cache,
+        logGroups: state.logGroups,
+        from: recoverFrom,
+        includeFile: (fileNumber) => known.has(fileNumber),
+      });
       for (const warning of rolled.warnings) alert.warning(warning);
       if (crashRecovery) {
         alert.notice(
@@ -511,10 +519,6 @@ export class Storage {
   }
 
   /**
-   * ALTER TABLESPACE ADD DATAFILE: creates the file, records it in the control file, and
-   * makes its space available. Returns the new file number.
-   */
-  /**
    * CREATE TABLESPACE: records a new USER tablespace, then adds its datafiles. A crash in
    * between leaves the tablespace without files; ALTER TABLESPACE ADD DATAFILE completes it.
    */
@@ -538,6 +542,51 @@ export class Storage {
     for (const file of files) await this.addDatafile(name, file);
     this.io.alert.notice(`tablespace ${name} created with ${files.length} datafile(s)`);
     return number;
+  }
+
+  /**
+   * DROP TABLESPACE, once its segments are gone: a full checkpoint first, so that no redo
+   * crash recovery reads names its files; then the control file forgets them, and the files
+   * are closed and, with `deleteFiles`, removed. A crash before the control file update
+   * leaves the empty tablespace; after it, at most files nobody references.
+   */
+  async dropTablespace(name: string, options: { readonly deleteFiles: boolean }): Promise<readonly string[]> {
+    this.#assertUsable();
+    const tablespace = this.control.state.tablespaces.find((ts) => ts.name === name);
+    if (tablespace === undefined) throw new DbError('INVALID_PARAMETER', `tablespace ${name} does not exist`);
+    if (tablespace.kind !== 'USER') {
+      throw new DbError('INVALID_PARAMETER', `the ${tablespace.kind} tablespace ${name} cannot be dropped`);
+    }
+    await this.checkpointer.full(`drop tablespace ${name}`);
+    const entries = this.control.state.datafiles.filter((entry) => entry.tablespaceNumber === tablespace.number);
+    for (const entry of entries) {
+      assert(
+        this.space.usedBlocks(entry.number) === 0,
+        () => `datafile ${entry.number} of ${name} still holds segments`,
+      );
+    }
+    await this.checkpointer.between(async () => {
+      await this.control.update((current) => ({
+        ...current,
+        tablespaces: current.tablespaces.filter((ts) => ts.number !== tablespace.number),
+        datafiles: current.datafiles.filter((entry) => entry.tablespaceNumber !== tablespace.number),
+      }));
+      for (const entry of entries) {
+        this.space.removeFile(entry.number);
+        this.cache.discardFile(entry.number);
+        const datafile = this.datafiles.get(entry.number);
+        (this.datafiles as Map<number, Datafile>).delete(entry.number);
+        await datafile?.close();
+        if (options.deleteFiles) {
+          await this.io.fs.unlink(entry.path);
+          await this.io.fs.syncDirectory(parentOf(entry.path));
+        }
+      }
+    });
+    this.io.alert.notice(
+      `tablespace ${name} dropped; its ${entries.length} datafile(s) were ${options.deleteFiles ? 'deleted' : 'kept'}`,
+    );
+    return entries.map((entry) => entry.path);
   }
 
   async addDatafile(

@@ -21,7 +21,15 @@ import type { Engine, EngineSession, QueryOutput, ScramVerifier, StartupRequest 
 import { createScramVerifier, formatScramVerifier, parseScramVerifier } from '../wire/scram.js';
 import type * as ast from './ast.js';
 import { SqlCatalog, type TableStatistics } from './catalog.js';
-import { alterTable, createIndex, createTable, dropIndexes, dropTables, truncateTables } from './ddl.js';
+import {
+  alterTable,
+  createIndex,
+  createTable,
+  dropIndexes,
+  dropTables,
+  truncateTables,
+  type DdlContext,
+} from './ddl.js';
 import { ParameterTypes, type Row } from './expr.js';
 import { explainPlan, type PlanNode } from './plan-nodes.js';
 import type { ParseOptions } from './parser.js';
@@ -381,7 +389,7 @@ export class SqlEngine implements Engine {
       case 'alterTablespace':
         return this.#alterTablespace(statement, session);
       case 'dropTablespace':
-        throw new DbError('FEATURE_NOT_SUPPORTED', 'DROP TABLESPACE is not supported yet');
+        return this.#dropTablespace(statement, context);
       default:
         throw new DbError(
           'FEATURE_NOT_SUPPORTED',
@@ -636,6 +644,61 @@ export class SqlEngine implements Engine {
           `ALTER TABLESPACE ... ${statement.action.kind} comes with backup and recovery`,
         );
     }
+  }
+
+  /**
+   * DROP TABLESPACE: refused while it holds tables unless INCLUDING CONTENTS drops them; AND
+   * DATAFILES also deletes its files (otherwise they stay, no longer part of the database).
+   * The database's default tablespace (the first USER one) and the SYSTEM, UNDO and TEMP
+   * tablespaces cannot be dropped.
+   */
+  async #dropTablespace(statement: ast.DropTablespaceStatement, context: DdlContext): Promise<string> {
+    const { session, out } = context;
+    this.#requireSys(session, 'DROP TABLESPACE');
+    this.#requireOpen();
+    const state = this.instance.database.storage.control.state;
+    const tablespace = state.tablespaces.find((ts) => ts.name.toLowerCase() === statement.name.toLowerCase());
+    if (tablespace === undefined) {
+      if (!statement.ifExists)
+        throw new DbError('UNDEFINED_TABLESPACE', `tablespace "${statement.name}" does not exist`);
+      out.notice({
+        severity: 'NOTICE',
+        sqlState: '00000',
+        message: `tablespace "${statement.name}" does not exist, skipping`,
+      });
+      return 'DROP TABLESPACE';
+    }
+    if (tablespace.kind !== 'USER' || tablespace === state.tablespaces.find((ts) => ts.kind === 'USER')) {
+      const role = tablespace.kind === 'USER' ? 'default' : tablespace.kind;
+      throw new DbError(
+        'INVALID_PARAMETER',
+        `tablespace ${tablespace.name} is the ${role} tablespace and cannot be dropped`,
+      );
+    }
+    const files = new Set(
+      state.datafiles.filter((entry) => entry.tablespaceNumber === tablespace.number).map((entry) => entry.number),
+    );
+    const tables = this.instance.database.catalog
+      .tables()
+      .filter((definition) => files.has(definition.root.fileNumber))
+      .map((definition) => definition.name);
+    if (tables.length > 0) {
+      if (!statement.includingContents) {
+        throw new DbError(
+          'DEPENDENT_OBJECTS',
+          `tablespace ${tablespace.name} is not empty: it holds ${tables.length} table(s) (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''})`,
+          { hint: 'DROP TABLESPACE ... INCLUDING CONTENTS drops them too' },
+        );
+      }
+      await dropTables(
+        { kind: 'drop', objectType: 'table', names: tables, ifExists: true, cascade: true, pos: statement.pos },
+        context,
+      );
+    } else {
+      await session.commitBeforeDdl(out);
+    }
+    await this.instance.database.dropTablespace(tablespace.name, { deleteFiles: statement.andDatafiles });
+    return 'DROP TABLESPACE';
   }
 
   /**

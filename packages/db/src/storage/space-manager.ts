@@ -68,6 +68,20 @@ export class SpaceManager {
     }
   }
 
+  /** Forgets a datafile whose tablespace was dropped, unpinning its bitmap blocks. */
+  removeFile(fileNumber: number): void {
+    const file = this.file(fileNumber);
+    const bits = bitsPerBitmapBlock(file.datafile.blockBytes);
+    const pinned = Math.min(file.datafile.header.bitmapBlocks, Math.ceil(file.sizeBlocks / bits));
+    for (let i = 0; i < pinned; i++) {
+      const frame = this.#cache.frame({ fileNumber, blockNumber: DATAFILE_HEADER_COPIES + i });
+      if (frame !== undefined) this.#cache.unpin(frame);
+    }
+    this.#files.delete(fileNumber);
+    this.#freeBlocks.delete(fileNumber);
+    this.#hints.delete(fileNumber);
+  }
+
   file(fileNumber: number): ManagedFile {
     const file = this.#files.get(fileNumber);
     assert(file !== undefined, () => `no managed datafile ${fileNumber}`);
