@@ -75,7 +75,7 @@ describe('tablespaces', () => {
   it('refuses to drop a tablespace that holds tables unless INCLUDING CONTENTS', async () => {
     await expect(sys.query('drop tablespace sales')).rejects.toMatchObject({
       code: '2BP01',
-      message: expect.stringMatching(/TDB-6030: tablespace SALES is not empty.*orders/),
+      message: expect.stringMatching(/TDB-6030: tablespace SALES is not empty.*orders/) as string,
     });
     expect((await sys.query('select count(*)::int as n from orders')).rows).toEqual([{ n: 2000 }]);
   });
@@ -86,7 +86,7 @@ describe('tablespaces', () => {
     }
     await expect(sys.query('drop tablespace nowhere')).rejects.toMatchObject({
       code: '42704',
-      message: expect.stringContaining('tablespace "nowhere" does not exist'),
+      message: expect.stringContaining('tablespace "nowhere" does not exist') as string,
     });
     const notices: string[] = [];
     sys.on('notice', (notice) => notices.push(notice.message ?? ''));
@@ -140,7 +140,9 @@ describe('tablespaces', () => {
     server = await DatabaseServer.start(directory, { port: 0 });
     sys = await connect();
     expect(await tablespaces()).toEqual(['SYSTEM', 'TEMP', 'UNDO', 'USR']);
-    expect((await sys.query('select id from kept order by id')).rows.map((row) => row.id)).toEqual([1, 2, 3, 4]);
+    expect((await sys.query<{ id: number }>('select id from kept order by id')).rows.map((row) => row.id)).toEqual([
+      1, 2, 3, 4,
+    ]);
     await expect(sys.query('select * from orders')).rejects.toMatchObject({ code: '42P01' });
     // A new tablespace may reuse the dropped one's path.
     await sys.query(`CREATE TABLESPACE sales DATAFILE 'sales01.dtf' SIZE 1M`);
