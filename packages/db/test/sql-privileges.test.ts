@@ -50,6 +50,30 @@ describe('privileges', () => {
     await refused(clerk, 'select * from ledger');
   });
 
+  it('checks SELECT on every table a statement reads, in subqueries and CTEs too', async () => {
+    await sys.query('create table salaries (id int primary key, pay int)');
+    await sys.query('insert into salaries values (1, 9000)');
+    await sys.query('create table board (id int primary key, note text)');
+    await sys.query("insert into board values (1, 'hello')");
+    await sys.query("CREATE USER intern IDENTIFIED BY 'intern-pw'");
+    await sys.query('GRANT SELECT, INSERT, UPDATE, DELETE ON board TO intern');
+    const intern = await db.client({ user: 'intern', password: 'intern-pw' });
+    expect((await intern.query('select note from board')).rows).toEqual([{ note: 'hello' }]);
+    await refused(intern, 'select note from board where exists (select 1 from salaries where pay > 5000)');
+    await refused(intern, 'select note, (select max(pay) from salaries) from board');
+    await refused(intern, 'select note from board where id in (select id from salaries)');
+    await refused(intern, 'with s as (select pay from salaries) select note from board, s');
+    await refused(intern, 'update board set note = (select max(pay)::text from salaries)');
+    await refused(intern, 'delete from board where id in (select id from salaries where pay > 0)');
+    await refused(intern, 'insert into board select id + 10, pay::text from salaries');
+    await refused(intern, 'copy (select pay from salaries) to stdout');
+    expect((await intern.query('select note from board')).rows).toEqual([{ note: 'hello' }]);
+    await sys.query('GRANT SELECT ON salaries TO intern');
+    expect(
+      (await intern.query('select note from board where exists (select 1 from salaries where pay > 5000)')).rows,
+    ).toEqual([{ note: 'hello' }]);
+  });
+
   it('lets a user with RESOURCE create tables it then owns and may grant', async () => {
     const clerk = await db.client({ user: 'clerk', password: 'clerk-pw' });
     await sys.query('GRANT RESOURCE TO clerk');

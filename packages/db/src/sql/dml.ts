@@ -221,7 +221,7 @@ export function prepareInsert(statement: ast.InsertStatement, catalog: SqlCatalo
 
   return {
     columns: returning?.columns ?? null,
-    locks: [{ table: table.name, mode: 'shared' }],
+    locks: tableLocks(planner, table.name),
     writes: true,
     async *run(env, txn) {
       let count = 0;
@@ -393,7 +393,7 @@ export function prepareUpdate(statement: ast.UpdateStatement, catalog: SqlCatalo
   );
   return {
     columns: returning?.columns ?? null,
-    locks: [{ table: table.name, mode: 'shared' }],
+    locks: tableLocks(planner, table.name),
     writes: true,
     plan: target.scan,
     async *run(env, txn) {
@@ -444,7 +444,7 @@ export function prepareDelete(statement: ast.DeleteStatement, catalog: SqlCatalo
   const engineTable = table.shape.table;
   return {
     columns: returning?.columns ?? null,
-    locks: [{ table: table.name, mode: 'shared' }],
+    locks: tableLocks(planner, table.name),
     writes: true,
     plan: target.scan,
     async *run(env, txn) {
@@ -464,12 +464,24 @@ export function prepareDelete(statement: ast.DeleteStatement, catalog: SqlCatalo
   };
 }
 
+/**
+ * The table locks of a statement the planner has planned: the written table first (its
+ * privilege is the statement's), then every table read, in subqueries too (SELECT).
+ */
+export function tableLocks(planner: Planner, written?: string): Executable['locks'] {
+  const tables =
+    written === undefined
+      ? [...planner.tablesRead]
+      : [written, ...[...planner.tablesRead].filter((name) => name !== written)];
+  return tables.map((table) => ({ table, mode: 'shared' as const }));
+}
+
 /** A query as an Executable. */
-export function prepareQuery(query: ast.Query, planner: Planner, tables: readonly string[]): Executable {
+export function prepareQuery(query: ast.Query, planner: Planner): Executable {
   const plan = planner.planQuery(query);
   return {
     columns: plan.columns,
-    locks: tables.map((table) => ({ table, mode: 'shared' as const })),
+    locks: tableLocks(planner),
     writes: query.locking !== undefined,
     async *run(env) {
       let count = 0;

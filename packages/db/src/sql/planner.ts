@@ -106,6 +106,8 @@ export class Planner implements Binder {
   /** Counts of outer references per subquery being planned (innermost last). */
   readonly #outerReferences: number[] = [];
   readonly #ctes: Map<string, { query: ast.Query; columns: readonly string[] }>[] = [];
+  /** Every base table the plans built so far read, subqueries included (for locks and privileges). */
+  readonly tablesRead = new Set<string>();
 
   constructor(
     readonly catalog: PlannerCatalog,
@@ -588,6 +590,7 @@ export class Planner implements Binder {
           };
         }
         const relation = this.catalog.relation(item.name, item.pos);
+        if (relation.kind === 'table') this.tablesRead.add(relation.name);
         const qualifier = item.alias ?? item.name;
         return {
           item,

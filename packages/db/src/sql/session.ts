@@ -792,7 +792,7 @@ function planStatement(
 ): Executable {
   switch (statement.kind) {
     case 'query':
-      return prepareQuery(statement.query, planner, referencedTables(statement.query, catalog));
+      return prepareQuery(statement.query, planner);
     case 'insert':
       return prepareInsert(statement, catalog, planner);
     case 'update':
@@ -825,7 +825,7 @@ function prepareCopy(
   }
   if (statement.query !== undefined) {
     if (statement.direction === 'from') throw new DbError('SYNTAX_ERROR', 'COPY (query) FROM is not valid');
-    const executable = prepareQuery(statement.query, planner, referencedTables(statement.query, catalog));
+    const executable = prepareQuery(statement.query, planner);
     return { ...executable, columns: null, copy: { statement, columns: executable.columns! } };
   }
   const table = catalog.table(statement.table!, statement.pos);
@@ -874,35 +874,8 @@ function prepareCopy(
     orderBy: [],
     pos: 0,
   };
-  const executable = prepareQuery(query, planner, [table.name]);
+  const executable = prepareQuery(query, planner);
   return { ...executable, columns: null, copy: { statement, columns: executable.columns! } };
-}
-
-/** The base tables a query reads (for table locks), found by walking its FROM clauses. */
-function referencedTables(query: ast.Query, catalog: ReturnType<SqlEngine['catalogForSession']>): string[] {
-  const found = new Set<string>();
-  const ctes = new Set(query.with.map((cte) => cte.name));
-  const visitBody = (body: ast.QueryBody): void => {
-    if (body.kind === 'select') body.from.forEach(visitFrom);
-    else if (body.kind === 'setOperation') {
-      visitBody(body.left);
-      visitBody(body.right);
-    } else if (body.kind === 'query') visitQuery(body);
-  };
-  const visitFrom = (item: ast.FromItem): void => {
-    if (item.kind === 'table' && !ctes.has(item.name) && catalog.hasTable(item.name)) found.add(item.name);
-    else if (item.kind === 'subquery') visitQuery(item.query);
-    else if (item.kind === 'join') {
-      visitFrom(item.left);
-      visitFrom(item.right);
-    }
-  };
-  const visitQuery = (q: ast.Query): void => {
-    q.with.forEach((cte) => visitQuery(cte.query));
-    visitBody(q.body);
-  };
-  visitQuery(query);
-  return [...found];
 }
 
 /** The result columns of statements that return rows without a plan (SHOW, EXPLAIN). */
