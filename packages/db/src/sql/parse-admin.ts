@@ -28,6 +28,7 @@ import type {
   TransactionStatement,
   VacuumStatement,
 } from './ast.js';
+import { DbError } from '../errors.js';
 import type { Cursor } from './cursor.js';
 import { TokenType, type Token } from './lexer.js';
 import { parseIfExists, parseIfNotExists } from './parse-ddl.js';
@@ -490,7 +491,21 @@ export function parseSet(c: Cursor): SetStatement | TransactionStatement {
 /** SET TIME ZONE 'zone' | number | LOCAL | DEFAULT (LOCAL means the server's default, as in PostgreSQL). */
 function parseTimeZoneValue(c: Cursor): string[] | 'default' {
   if (c.acceptWord('local') || c.acceptWord('default')) return 'default';
-  if (c.isWord('interval')) throw c.unsupported('SET TIME ZONE INTERVAL is not supported');
+  if (c.acceptWord('interval')) {
+    // INTERVAL '+09:00' [HOUR TO MINUTE]: the SQL standard's form, hours east of UTC.
+    const token = c.peek();
+    if (token.type !== TokenType.String) throw c.syntaxError();
+    c.next();
+    if (c.acceptWord('hour')) {
+      c.expectWord('to');
+      c.expectWord('minute');
+    }
+    const match = /^\s*([+-])?(\d{1,3})(?::(\d{2}))?\s*$/.exec(token.value);
+    if (match === null)
+      throw new DbError('INVALID_PARAMETER', `invalid interval value for time zone: "${token.value}"`);
+    const hours = Number(match[2]) + Number(match[3] ?? 0) / 60;
+    return [String(match[1] === '-' ? -hours : hours)];
+  }
   return [parseSetValue(c)];
 }
 

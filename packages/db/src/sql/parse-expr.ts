@@ -292,7 +292,18 @@ function parsePostfix(c: Cursor): Expr {
     } else if (c.isWord('collate')) {
       throw c.unsupported('COLLATE is not supported');
     } else if (c.isWord('at') && c.isWord('time', 1)) {
-      throw c.unsupported('AT TIME ZONE is not supported');
+      // x AT TIME ZONE z is PostgreSQL's timezone(z, x); z binds as tightly as a cast.
+      const pos = c.next().start;
+      c.expectWord('time');
+      c.expectWord('zone');
+      c.enter();
+      chain++;
+      let zone = parsePrimary(c);
+      while (c.isOp('::')) {
+        const castPos = c.next().start;
+        zone = { kind: 'cast', operand: zone, type: parseTypeName(c), pos: castPos };
+      }
+      operand = { kind: 'function', name: 'timezone', args: [zone, operand], distinct: false, star: false, pos };
     } else {
       break;
     }

@@ -3,6 +3,7 @@
 // (TimeZone, statement_timeout, lock_timeout, application_name), and the ones accepted
 // for compatibility because clients and poolers set them.
 import { DbError } from '../errors.js';
+import { isKnownTimeZone, zoneNameForHours } from './types/index.js';
 
 interface SettingSpec {
   readonly default: (context: { serverVersion: string; user: string }) => string;
@@ -47,15 +48,27 @@ const milliseconds = (name: string) => (value: string) => {
   return `${ms / factor}${unit}`;
 };
 
+/**
+ * TimeZone as PostgreSQL takes it: a number is hours east of UTC (named '<+09>-09'); any
+ * other text is a zone name, IANA or POSIX style (where '+09:00' and 'UTC+9' are WEST).
+ */
 function checkTimeZone(value: string): string {
   if (value.toLowerCase() === 'utc' || value.toLowerCase() === 'gmt') return 'UTC';
-  if (/^[+-]\d{1,2}(:\d{2})?$/.test(value)) return value;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return value;
-  } catch {
-    throw new DbError('INVALID_PARAMETER', `invalid value for parameter "TimeZone": "${value}"`);
+  if (/^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/.test(value)) {
+    const name = zoneNameForHours(Number(value));
+    if (name === undefined) {
+      throw new DbError('INVALID_PARAMETER', `invalid value for parameter "TimeZone": "${value}"`, {
+        detail: 'UTC timezone offset is out of range.',
+      });
+    }
+    return name;
   }
+  if (!isKnownTimeZone(value))
+    throw new DbError('INVALID_PARAMETER', `invalid value for parameter "TimeZone": "${value}"`);
+  // POSIX abbreviations are kept in capitals ('est5' shows as EST5).
+  return /^[A-Za-z]{3,}[+-]?\d/.test(value)
+    ? value.replace(/^[A-Za-z]+/, (abbreviation) => abbreviation.toUpperCase())
+    : value;
 }
 
 const SETTINGS: Readonly<Record<string, SettingSpec>> = {

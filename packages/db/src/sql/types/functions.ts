@@ -549,6 +549,15 @@ define('to_char', ['int8', 'text'], 'text', ([value, format]) =>
 );
 define('to_char', ['float4', 'text'], 'text', ([value, format]) => formatNumber(num(value), str(format)));
 define('to_char', ['float8', 'text'], 'text', ([value, format]) => formatNumber(num(value), str(format)));
+// timezone(zone, x), also written x AT TIME ZONE zone: the wall-clock time in a zone, or the
+// instant a wall-clock time in a zone names. Infinities stay as they are.
+const finite = (micros: bigint): boolean => micros !== TIMESTAMP_POS_INFINITY && micros !== TIMESTAMP_NEG_INFINITY;
+define('timezone', ['text', 'timestamptz'], 'timestamp', ([zone, value]) =>
+  finite(value as bigint) ? utcToLocal(str(zone), value as bigint) : value,
+);
+define('timezone', ['text', 'timestamp'], 'timestamptz', ([zone, value]) =>
+  finite(value as bigint) ? checkTimestamp(localToUtc(str(zone), value as bigint)) : value,
+);
 define('to_date', ['text', 'text'], 'date', ([text, format]) => {
   const fields = parseDateTime(str(text), str(format));
   return daysFromCivil(fields.year, fields.month, fields.day);

@@ -22,7 +22,7 @@ export type { Interval } from './interval.js';
 export { compareIntervals, formatInterval, isInterval, makeInterval, parseInterval } from './interval.js';
 export type { EvalContext } from './context.js';
 export { fixedEvalContext } from './context.js';
-export { isKnownTimeZone } from './time-zone.js';
+export { isKnownTimeZone, zoneNameForHours } from './time-zone.js';
 export { formatText, parseText } from './text-io.js';
 export { decodeBinary, encodeBinary } from './binary-io.js';
 export { applyTypmod, charCount } from './coerce.js';

@@ -166,7 +166,11 @@ describe('timestamps and the session zone', () => {
     expect(formatText(T.timestamptz, instant, fixedEvalContext({ timeZone: 'Asia/Kolkata' }))).toBe(
       '2024-01-01 05:30:00+05:30',
     );
-    expect(formatText(T.timestamptz, instant, fixedEvalContext({ timeZone: '+09:00' }))).toBe('2024-01-01 09:00:00+09');
+    // POSIX style, as PostgreSQL 15 reads zone names: '+09:00' is 9 hours west, '<+09>-09' east.
+    expect(formatText(T.timestamptz, instant, fixedEvalContext({ timeZone: '+09:00' }))).toBe('2023-12-31 15:00:00-09');
+    expect(formatText(T.timestamptz, instant, fixedEvalContext({ timeZone: '<+09>-09' }))).toBe(
+      '2024-01-01 09:00:00+09',
+    );
   });
 
   it("reads 'now', 'today' and friends from the context", () => {

@@ -94,15 +94,37 @@ class IanaZone implements Zone {
   }
 }
 
+/** The largest offset PostgreSQL accepts from UTC: under a week. */
+const MAX_OFFSET_SECONDS = 167 * 3600 + 59 * 60 + 59;
+
+/**
+ * A fixed-offset zone name, read as PostgreSQL reads a zone name: POSIX style, so the
+ * offset is hours WEST of UTC ('UTC+9', 'EST5', '+09:00' and '<+09>-09' are 9 hours
+ * behind, 9 hours behind, 9 hours behind and 9 hours ahead). Returns the offset east of UTC.
+ */
 function parseFixedOffset(name: string): number | undefined {
-  // '+09', '-05:30', '+0530', 'UTC', 'GMT', 'Z': a POSIX-free ISO reading (east positive).
   const upper = name.toUpperCase();
   if (upper === 'UTC' || upper === 'GMT' || upper === 'Z' || upper === 'ZULU' || upper === 'ETC/UTC') return 0;
-  const match = /^([+-])(\d{1,2})(?::?(\d{2}))?(?::?(\d{2}))?$/.exec(name);
-  if (match === null) return undefined;
+  const match = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9:+-]+>)?([+-])?(\d{1,3})(?::(\d{2}))?(?::(\d{2}))?$/.exec(name);
+  if (match === null || (match[1] === undefined && !/^[A-Za-z<]/.test(name))) return undefined;
   const seconds = Number(match[2]) * 3600 + Number(match[3] ?? 0) * 60 + Number(match[4] ?? 0);
-  if (seconds > 15 * 3600 + 59 * 60 + 59) return undefined;
-  return match[1] === '-' ? -seconds : seconds;
+  if (seconds > MAX_OFFSET_SECONDS || Number(match[3] ?? 0) > 59 || Number(match[4] ?? 0) > 59) return undefined;
+  return match[1] === '-' ? seconds : -seconds;
+}
+
+/**
+ * SET TIME ZONE with a number (hours east of UTC, fractions allowed), as PostgreSQL names
+ * it: 9 → '<+09>-09', -3.5 → '<-03:30>+03:30'. Undefined when out of range.
+ */
+export function zoneNameForHours(hours: number): string | undefined {
+  const eastSeconds = Math.round(hours * 3600);
+  if (!Number.isFinite(hours) || Math.abs(eastSeconds) > MAX_OFFSET_SECONDS) return undefined;
+  const magnitude = Math.abs(eastSeconds);
+  const hh = String(Math.floor(magnitude / 3600)).padStart(2, '0');
+  const mm = Math.floor((magnitude % 3600) / 60);
+  const ss = magnitude % 60;
+  const text = `${hh}${mm > 0 || ss > 0 ? `:${String(mm).padStart(2, '0')}` : ''}${ss > 0 ? `:${String(ss).padStart(2, '0')}` : ''}`;
+  return eastSeconds < 0 ? `<-${text}>+${text}` : `<+${text}>-${text}`;
 }
 
 function loadZone(name: string): Zone | undefined {
