@@ -59,6 +59,12 @@ export const TdbCode = {
   INVALID_TEXT_REPRESENTATION: { code: 'TDB-5014', sqlState: '22P02' },
   /** A text value that is not well-formed UTF-16 (a lone surrogate), so it has no UTF-8 form. */
   CHARACTER_NOT_IN_REPERTOIRE: { code: 'TDB-5015', sqlState: '22021' },
+  /** REPEATABLE READ / SERIALIZABLE: the row to change was changed by a transaction the snapshot does not see. */
+  SERIALIZATION_FAILURE: { code: 'TDB-5016', sqlState: '40001' },
+  /** A change in a READ ONLY transaction. */
+  READ_ONLY_TRANSACTION: { code: 'TDB-5017', sqlState: '25006' },
+  /** A request that must come before the transaction's first query (SET TRANSACTION ISOLATION LEVEL). */
+  ACTIVE_SQL_TRANSACTION: { code: 'TDB-5018', sqlState: '25001' },
   // 6xxx: SQL: syntax, names, types and constraints
   SYNTAX_ERROR: { code: 'TDB-6001', sqlState: '42601' },
   UNDEFINED_COLUMN: { code: 'TDB-6002', sqlState: '42703' },

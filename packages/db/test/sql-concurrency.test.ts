@@ -1,6 +1,7 @@
 // Concurrency as applications rely on it, through several node-postgres connections to the
 // real server: no dirty reads, no lost updates, readers never blocked by writers, one
-// snapshot per statement, READ COMMITTED's re-check after a wait, deadlock detection, lock
+// snapshot per statement (one per transaction in REPEATABLE READ, with 40001 on a
+// conflicting change), READ COMMITTED's re-check after a wait, deadlock detection, lock
 // timeouts and a CancelRequest ending a lock wait. Nothing here depends on how fast anything runs: a statement that must
 // wait is shown to be waiting by the server's own v$session (and by its promise still
 // being pending after another statement has completed), and only then released.
@@ -168,6 +169,92 @@ describe('isolation between a writer and readers', () => {
     await a.query('update rc_t set v = 2 where id = 1');
     expect(await single<number>(b, 'select v from rc_t where id = 1')).toBe(2);
     await b.query('COMMIT');
+  });
+});
+
+describe('REPEATABLE READ, SERIALIZABLE and READ ONLY', () => {
+  it('a REPEATABLE READ block sees one snapshot from its first query to its end', async () => {
+    const a = await db.client();
+    const b = await db.client();
+    await admin.query('create table rr_t (id int primary key, v int); insert into rr_t values (1, 1)');
+    await b.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    expect(await single<string>(b, 'show transaction_isolation')).toBe('repeatable read');
+    expect(await single<number>(b, 'select v from rr_t where id = 1')).toBe(1);
+    await a.query('update rr_t set v = 2 where id = 1');
+    await a.query('insert into rr_t values (2, 2)');
+    expect(await single<number>(b, 'select v from rr_t where id = 1')).toBe(1);
+    expect(await single<string>(b, 'select count(*) from rr_t')).toBe('1');
+    // Its own changes it sees.
+    await b.query('insert into rr_t values (3, 3)');
+    expect(await single<string>(b, 'select count(*) from rr_t')).toBe('2');
+    await b.query('COMMIT');
+    expect(await single<string>(b, 'select count(*) from rr_t')).toBe('3');
+    expect(await single<string>(b, 'show transaction_isolation')).toBe('read committed');
+  });
+
+  it('changing a row another transaction changed since the snapshot fails with 40001', async () => {
+    const a = await db.client();
+    const b = await db.client();
+    await admin.query('create table ser_t (id int primary key, v int); insert into ser_t values (1, 1), (2, 2)');
+    await b.query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+    expect(await single<number>(b, 'select v from ser_t where id = 1')).toBe(1);
+    await a.query('update ser_t set v = 10 where id = 1');
+    await expect(b.query('update ser_t set v = v + 1 where id = 1')).rejects.toMatchObject({
+      code: '40001',
+      message: 'TDB-5016: could not serialize access due to concurrent update',
+    });
+    await b.query('ROLLBACK');
+
+    // A row untouched since the snapshot updates fine; a concurrently deleted one fails.
+    await b.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    expect(await single<string>(b, 'select count(*) from ser_t')).toBe('2');
+    await a.query('delete from ser_t where id = 1');
+    await b.query('update ser_t set v = v + 1 where id = 2');
+    await expect(b.query('delete from ser_t where id = 1')).rejects.toMatchObject({
+      code: '40001',
+      message: 'TDB-5016: could not serialize access due to concurrent delete',
+    });
+    await b.query('ROLLBACK');
+    expect(await single<number>(admin, 'select v from ser_t where id = 2')).toBe(2);
+
+    // A writer that waited for the row lock of a transaction that then committed fails too.
+    await b.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await b.query('select 1 from ser_t');
+    const blocked = await blockedBehind(
+      a,
+      'update ser_t set v = 20 where id = 2',
+      b,
+      'update ser_t set v = 30 where id = 2',
+    );
+    await a.query('COMMIT');
+    expect((await failure(blocked)).code).toBe('40001');
+    await b.query('ROLLBACK');
+    expect(await single<number>(admin, 'select v from ser_t where id = 2')).toBe(20);
+  });
+
+  it('READ ONLY refuses changes with 25006; SET TRANSACTION comes before the first query', async () => {
+    const b = await db.client();
+    await admin.query('create table ro_t (id int primary key)');
+    await b.query('BEGIN READ ONLY');
+    expect(await single<string>(b, 'show transaction_read_only')).toBe('on');
+    await expect(b.query('insert into ro_t values (1)')).rejects.toMatchObject({ code: '25006' });
+    await b.query('ROLLBACK');
+    await b.query('BEGIN');
+    await b.query('SET TRANSACTION READ ONLY');
+    await expect(b.query('create table ro_u (n int)')).rejects.toMatchObject({ code: '25006' });
+    await b.query('ROLLBACK');
+    await b.query('BEGIN');
+    await b.query('select 1');
+    await expect(b.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ')).rejects.toMatchObject({ code: '25001' });
+    await b.query('ROLLBACK');
+    await b.query('SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    await b.query('BEGIN');
+    expect(await single<string>(b, 'show transaction_isolation')).toBe('repeatable read');
+    await expect(b.query('delete from ro_t')).rejects.toMatchObject({ code: '25006' });
+    await b.query('ROLLBACK');
+    await b.query("SET default_transaction_read_only = 'off'");
+    await b.query('insert into ro_t values (1)');
+    await expect(b.query("SET default_transaction_isolation = 'bogus'")).rejects.toMatchObject({ code: '22023' });
   });
 });
 

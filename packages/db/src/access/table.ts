@@ -26,6 +26,18 @@ export type Row = Value[];
 export interface ReadView {
   readonly txn?: Transaction;
   readonly snapshot?: number;
+  /**
+   * The snapshot is the transaction's (REPEATABLE READ / SERIALIZABLE): changing a row whose
+   * newest version the snapshot does not see is a serialization failure.
+   */
+  readonly serializable?: boolean;
+}
+
+function serializationFailure(deleted: boolean): DbError {
+  return new DbError(
+    'SERIALIZATION_FAILURE',
+    `could not serialize access due to concurrent ${deleted ? 'delete' : 'update'}`,
+  );
 }
 
 export interface RowRange {
@@ -194,11 +206,13 @@ export class Table {
     txn: Transaction,
     key: Uint8Array,
     change: (row: Row) => readonly Value[] | null,
+    serializableSnapshot?: number,
   ): Promise<Row | undefined> {
     let result: { before: Row; after: Row } | undefined;
     await this.#statement(txn, async () => {
       await this.#transactions.change(txn, this.primary, key, (current) => {
         result = undefined;
+        this.#checkSerializable(txn, current, serializableSnapshot);
         if (current === undefined || current.deleted) return { kind: 'none' };
         const before = decodeRow(this.#types, current.payload);
         const proposed = change(before);
@@ -229,11 +243,13 @@ export class Table {
     txn: Transaction,
     key: Uint8Array,
     recheck: (row: Row) => boolean = () => true,
+    serializableSnapshot?: number,
   ): Promise<Row | undefined> {
     let before: Row | undefined;
     await this.#statement(txn, async () => {
       await this.#transactions.change(txn, this.primary, key, (current) => {
         before = undefined;
+        this.#checkSerializable(txn, current, serializableSnapshot);
         if (current === undefined || current.deleted) return { kind: 'none' };
         const row = decodeRow(this.#types, current.payload);
         if (!recheck(row)) return { kind: 'none' };
@@ -244,6 +260,12 @@ export class Table {
       for (const index of this.#indexes) await this.#deleteIndexEntry(txn, index, before, key);
     });
     return before;
+  }
+
+  /** Under a transaction snapshot, the newest version must be one the snapshot sees. */
+  #checkSerializable(txn: Transaction, current: RowVersion | undefined, snapshot: number | undefined): void {
+    if (snapshot === undefined || current === undefined) return;
+    if (!this.#transactions.isVisible(current.txnId, txn, snapshot)) throw serializationFailure(current.deleted);
   }
 
   /** Encodes primary key values (for updateAt and deleteAt after a point read). */

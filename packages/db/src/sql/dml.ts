@@ -340,6 +340,11 @@ async function* changeFoundRows(
   return count;
 }
 
+/** The transaction snapshot changes are checked against (REPEATABLE READ / SERIALIZABLE), if any. */
+function serializableSnapshot(env: ExecEnv): number | undefined {
+  return env.view.serializable === true ? env.view.snapshot : undefined;
+}
+
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = [];
   for await (const item of items) all.push(item);
@@ -407,7 +412,12 @@ export function prepareUpdate(statement: ast.UpdateStatement, catalog: SqlCatalo
       const change = movesKey
         ? // A new primary key is a new place in the table: delete the row, insert it anew.
           async (key: Uint8Array): Promise<SqlValue[] | undefined> => {
-            const deleted = await engineTable.deleteAt(txn!, key, (stored) => matches(visibleRow(table.shape, stored)));
+            const deleted = await engineTable.deleteAt(
+              txn!,
+              key,
+              (stored) => matches(visibleRow(table.shape, stored)),
+              serializableSnapshot(env),
+            );
             if (deleted === undefined) return undefined;
             const next = assign(visibleRow(table.shape, deleted));
             await engineTable.insert(txn!, validator.stored(next, env));
@@ -415,12 +425,17 @@ export function prepareUpdate(statement: ast.UpdateStatement, catalog: SqlCatalo
           }
         : async (key: Uint8Array): Promise<SqlValue[] | undefined> => {
             let updated: SqlValue[] | undefined;
-            await engineTable.updateAt(txn!, key, (stored) => {
-              const current = visibleRow(table.shape, stored);
-              if (!matches(current)) return null;
-              updated = assign(current);
-              return validator.stored(updated, env);
-            });
+            await engineTable.updateAt(
+              txn!,
+              key,
+              (stored) => {
+                const current = visibleRow(table.shape, stored);
+                if (!matches(current)) return null;
+                updated = assign(current);
+                return validator.stored(updated, env);
+              },
+              serializableSnapshot(env),
+            );
             return updated;
           };
       const count = yield* changeFoundRows(target, env, needsPreparation, returning, change, movesKey);
@@ -451,12 +466,17 @@ export function prepareDelete(statement: ast.DeleteStatement, catalog: SqlCatalo
       const preparing = target.recheck !== undefined && target.recheck.subqueries.length > 0 ? [target.recheck] : [];
       const count = yield* changeFoundRows(target, env, preparing, returning, async (key) => {
         let deleted: SqlValue[] | undefined;
-        await engineTable.deleteAt(txn!, key, (stored) => {
-          const current = visibleRow(table.shape, stored);
-          if (target.recheck !== undefined && target.recheck.eval(current, env) !== true) return false;
-          deleted = current;
-          return true;
-        });
+        await engineTable.deleteAt(
+          txn!,
+          key,
+          (stored) => {
+            const current = visibleRow(table.shape, stored);
+            if (target.recheck !== undefined && target.recheck.eval(current, env) !== true) return false;
+            deleted = current;
+            return true;
+          },
+          serializableSnapshot(env),
+        );
         return deleted;
       });
       return `DELETE ${count}`;

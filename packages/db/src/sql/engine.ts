@@ -66,6 +66,28 @@ interface StoredUser {
   readonly tablePrivileges: Readonly<Record<string, readonly string[]>>;
 }
 
+/** Statements a READ ONLY transaction block may run besides queries: they change no data. */
+const READ_ONLY_UTILITIES: ReadonlySet<ast.Statement['kind']> = new Set([
+  'begin',
+  'commit',
+  'rollback',
+  'savepoint',
+  'releaseSavepoint',
+  'rollbackToSavepoint',
+  'setTransaction',
+  'set',
+  'show',
+  'reset',
+  'discard',
+  'explain',
+]);
+
+/** A statement's name in messages: CREATE TABLE, DROP INDEX, ALTER SYSTEM... */
+function describeStatement(statement: ast.Statement): string {
+  if (statement.kind === 'drop') return `DROP ${statement.objectType.toUpperCase()}`;
+  return statement.kind.replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
+}
+
 export class SqlEngine implements Engine {
   readonly instance: Instance;
   readonly locks: TableLocks;
@@ -302,9 +324,18 @@ export class SqlEngine implements Engine {
     sendRows: (rows: readonly Row[]) => Promise<void>,
   ): Promise<string | undefined> {
     const context = { engine: this, session, out };
+    if (session.readOnlyBlock && !READ_ONLY_UTILITIES.has(statement.kind)) {
+      throw new DbError(
+        'READ_ONLY_TRANSACTION',
+        `cannot execute ${describeStatement(statement)} in a read-only transaction`,
+      );
+    }
     switch (statement.kind) {
       case 'begin':
-        session.beginBlock(out);
+        session.beginBlock(out, {
+          ...(statement.isolation === undefined ? {} : { isolation: statement.isolation }),
+          ...(statement.readOnly === undefined ? {} : { readOnly: statement.readOnly }),
+        });
         // PostgreSQL answers START TRANSACTION with its own tag.
         return /^\s*start\b/i.test(text) ? 'START TRANSACTION' : 'BEGIN';
       case 'commit':
@@ -325,6 +356,7 @@ export class SqlEngine implements Engine {
         session.savepointTransaction('RELEASE SAVEPOINT');
         return 'RELEASE';
       case 'setTransaction':
+        session.setTransaction(statement, out);
         return 'SET';
       case 'set':
         if (statement.values === 'default') session.settings.reset(statement.name);

@@ -113,6 +113,12 @@ export class SqlSession implements EngineSession {
   /** A transaction runs outside a block: until the end of the query string or the Sync. */
   #implicit = false;
   #transactionTimestamp = 0n;
+  /** The block's isolation and access mode (BEGIN ..., SET TRANSACTION, the defaults). */
+  #modes: { isolation: string; readOnly: boolean } | undefined;
+  /** REPEATABLE READ / SERIALIZABLE: the snapshot the block's first statement took, held to its end. */
+  #blockSnapshot: number | undefined;
+  /** Whether the block has run a query or DML (after which its isolation level is fixed). */
+  #blockQueried = false;
   #cancelRequested = false;
   /** Plans shared across literal values, by statement shape (see literal-parameters.ts). */
   readonly #literalPlans = new Map<string, SharedPlan>();
@@ -484,13 +490,20 @@ export class SqlSession implements EngineSession {
       return 'done';
     }
     this.#checkPrivileges(statement, executable);
+    if (this.#modes?.readOnly === true) this.#refuseInReadOnly(statement, executable);
     const txn = await this.#beginStatement(executable.writes || statement.kind === 'copy');
     if (txn !== undefined) this.#engine.instance.database.transactions.setLockTimeout(txn, this.settings.lockTimeoutMs);
     for (const lock of executable.locks)
       await this.#engine.locks.acquire(this.id, lock.table, lock.mode, this.settings.lockTimeoutMs);
-    const snapshot = this.#engine.takeSnapshot();
-    const env = this.#environment(portal.params, txn, snapshot);
-    portal.statementState = { snapshot, env };
+    // READ COMMITTED: a snapshot per statement. REPEATABLE READ and SERIALIZABLE (snapshot
+    // isolation, as in Oracle and Tibero): the block's first statement takes one for all.
+    if (this.#block !== 'none') this.#blockQueried = true;
+    const transactionSnapshot = this.#block !== 'none' && this.#modes !== undefined && holdsSnapshot(this.#modes);
+    const snapshot = transactionSnapshot
+      ? (this.#blockSnapshot ??= this.#engine.takeSnapshot())
+      : this.#engine.takeSnapshot();
+    const env = this.#environment(portal.params, txn, snapshot, transactionSnapshot);
+    portal.statementState = { snapshot: transactionSnapshot ? undefined : snapshot, env };
     this.#running = portal.statementState;
     if (statement.kind === 'copy') {
       const tag =
@@ -592,11 +605,20 @@ export class SqlSession implements EngineSession {
     this.currentStatement = '';
   }
 
-  #environment(params: readonly SqlValue[], txn: Transaction | undefined, snapshot: number | undefined): ExecEnv {
+  #environment(
+    params: readonly SqlValue[],
+    txn: Transaction | undefined,
+    snapshot: number | undefined,
+    serializable = false,
+  ): ExecEnv {
     return {
       params,
       ctx: this.#evalContext(),
-      view: { ...(txn === undefined ? {} : { txn }), ...(snapshot === undefined ? {} : { snapshot }) },
+      view: {
+        ...(txn === undefined ? {} : { txn }),
+        ...(snapshot === undefined ? {} : { snapshot }),
+        ...(serializable ? { serializable } : {}),
+      },
       outer: [],
       subqueryResults: [],
       subqueryCache: new Map(),
@@ -672,8 +694,8 @@ export class SqlSession implements EngineSession {
   // -------------------------------------------------------------------------------------
   // Transactions
 
-  /** BEGIN. */
-  beginBlock(out: QueryOutput): void {
+  /** BEGIN [ISOLATION LEVEL ...] [READ ONLY | READ WRITE]. */
+  beginBlock(out: QueryOutput, modes: { isolation?: string; readOnly?: boolean } = {}): void {
     if (this.#block !== 'none') {
       out.notice({ severity: 'WARNING', sqlState: '25001', message: 'there is already a transaction in progress' });
       return;
@@ -681,6 +703,44 @@ export class SqlSession implements EngineSession {
     this.#block = 'open';
     if (!this.#implicit) this.#transactionTimestamp = this.#engine.nowMicros();
     this.#implicit = false;
+    this.#modes = {
+      isolation: modes.isolation ?? this.settings.get('default_transaction_isolation'),
+      readOnly: modes.readOnly ?? this.settings.get('default_transaction_read_only') === 'on',
+    };
+    this.settings.transaction = this.#modes;
+  }
+
+  /** SET TRANSACTION (this block, before its first query) or SET SESSION CHARACTERISTICS AS TRANSACTION. */
+  setTransaction(modes: { session: boolean; isolation?: string; readOnly?: boolean }, out: QueryOutput): void {
+    if (modes.session) {
+      if (modes.isolation !== undefined) this.settings.set('default_transaction_isolation', modes.isolation);
+      if (modes.readOnly !== undefined)
+        this.settings.set('default_transaction_read_only', modes.readOnly ? 'on' : 'off');
+      return;
+    }
+    if (this.#block === 'none' || this.#modes === undefined) {
+      out.notice({
+        severity: 'WARNING',
+        sqlState: '25P01',
+        message: 'SET TRANSACTION can only be used in transaction blocks',
+      });
+      return;
+    }
+    if (modes.isolation !== undefined && this.#blockQueried) {
+      throw new DbError('ACTIVE_SQL_TRANSACTION', 'SET TRANSACTION ISOLATION LEVEL must be called before any query');
+    }
+    this.#modes = {
+      isolation: modes.isolation ?? this.#modes.isolation,
+      readOnly: modes.readOnly ?? this.#modes.readOnly,
+    };
+    this.settings.transaction = this.#modes;
+  }
+
+  /** READ ONLY transactions change nothing: no DML, no COPY FROM, no DDL. */
+  #refuseInReadOnly(statement: ast.Statement, executable: Executable): void {
+    if (!executable.writes && !(statement.kind === 'copy' && statement.direction === 'from')) return;
+    const what = statement.kind === 'query' ? 'SELECT FOR UPDATE' : statement.kind.toUpperCase();
+    throw new DbError('READ_ONLY_TRANSACTION', `cannot execute ${what} in a read-only transaction`);
   }
 
   /** COMMIT / END: returns the tag (ROLLBACK when the block had failed). */
@@ -730,6 +790,11 @@ export class SqlSession implements EngineSession {
     await this.#requireInstanceSession().commit();
   }
 
+  /** In a READ ONLY transaction block (utilities that change anything are refused). */
+  get readOnlyBlock(): boolean {
+    return this.#block !== 'none' && this.#modes?.readOnly === true;
+  }
+
   get inBlock(): boolean {
     return this.#block !== 'none';
   }
@@ -757,6 +822,13 @@ export class SqlSession implements EngineSession {
 
   async #endTransaction(commit: boolean): Promise<void> {
     this.#implicit = false;
+    this.#modes = undefined;
+    this.#blockQueried = false;
+    this.settings.transaction = undefined;
+    if (this.#blockSnapshot !== undefined) {
+      this.#engine.releaseSnapshot(this.#blockSnapshot);
+      this.#blockSnapshot = undefined;
+    }
     const session = this.#instanceSession;
     try {
       if (session !== undefined && session.transaction !== undefined) {
@@ -770,6 +842,10 @@ export class SqlSession implements EngineSession {
 }
 
 // ---------------------------------------------------------------------------------------
+
+function holdsSnapshot(modes: { readonly isolation: string }): boolean {
+  return modes.isolation === 'repeatable read' || modes.isolation === 'serializable';
+}
 
 function needsPlan(statement: ast.Statement): boolean {
   switch (statement.kind) {

@@ -71,6 +71,18 @@ function checkTimeZone(value: string): string {
     : value;
 }
 
+const ISOLATION_LEVELS = ['serializable', 'repeatable read', 'read committed', 'read uncommitted'];
+
+function checkIsolation(value: string): string {
+  const level = value.toLowerCase().trim().replace(/\s+/g, ' ');
+  if (!ISOLATION_LEVELS.includes(level)) {
+    throw new DbError('INVALID_PARAMETER', `invalid value for parameter "default_transaction_isolation": "${value}"`, {
+      hint: `Available values: ${ISOLATION_LEVELS.join(', ')}.`,
+    });
+  }
+  return level;
+}
+
 const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   server_version: {
     default: ({ serverVersion }) => serverVersion,
@@ -166,11 +178,23 @@ const SETTINGS: Readonly<Record<string, SettingSpec>> = {
   transaction_isolation: {
     default: () => 'read committed',
     readOnly: true,
-    description: 'Isolation level: statement-level read consistency.',
+    description: "The current transaction's isolation level.",
   },
   default_transaction_isolation: {
     default: () => 'read committed',
-    description: 'Accepted; every transaction is read committed.',
+    check: checkIsolation,
+    description:
+      'Isolation level of new transactions: read committed (a snapshot per statement) or repeatable read / serializable (one snapshot per transaction).',
+  },
+  transaction_read_only: {
+    default: () => 'off',
+    readOnly: true,
+    description: 'Whether the current transaction is read-only.',
+  },
+  default_transaction_read_only: {
+    default: () => 'off',
+    check: onOff('default_transaction_read_only'),
+    description: 'Whether new transactions are read-only.',
   },
   client_min_messages: { default: () => 'notice', description: 'Sets the message levels that are sent to the client.' },
   extra_float_digits: { default: () => '1', description: 'Accepted; floats are printed in their shortest exact form.' },
@@ -216,10 +240,22 @@ export class SessionSettings {
     return DISPLAY[key] ?? key;
   }
 
+  /** The open transaction block's modes (transaction_isolation and transaction_read_only show them). */
+  transaction: { readonly isolation: string; readonly readOnly: boolean } | undefined;
+
   get(name: string): string {
     const key = normalize(name);
     const spec = SETTINGS[key];
     if (spec === undefined) throw unrecognized(name);
+    if (key === 'transaction_isolation')
+      return this.transaction?.isolation ?? this.get('default_transaction_isolation');
+    if (key === 'transaction_read_only') {
+      return this.transaction === undefined
+        ? this.get('default_transaction_read_only')
+        : this.transaction.readOnly
+          ? 'on'
+          : 'off';
+    }
     return this.#values.get(key) ?? spec.default(this.#context);
   }
 
