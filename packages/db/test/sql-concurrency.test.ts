@@ -180,9 +180,13 @@ describe('REPEATABLE READ, SERIALIZABLE and READ ONLY', () => {
     await b.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
     expect(await single<string>(b, 'show transaction_isolation')).toBe('repeatable read');
     expect(await single<number>(b, 'select v from rr_t where id = 1')).toBe(1);
+    const snapshotTsn = Number(await single<string>(b, 'show snapshot_tsn'));
     await a.query('update rr_t set v = 2 where id = 1');
     await a.query('insert into rr_t values (2, 2)');
     expect(await single<number>(b, 'select v from rr_t where id = 1')).toBe(1);
+    // The snapshot is consistent as of one TSN, which stays while others commit.
+    expect(Number(await single<string>(b, 'show snapshot_tsn'))).toBe(snapshotTsn);
+    expect(Number(await single<string>(a, 'show snapshot_tsn'))).toBeGreaterThan(snapshotTsn);
     expect(await single<string>(b, 'select count(*) from rr_t')).toBe('1');
     // Its own changes it sees.
     await b.query('insert into rr_t values (3, 3)');

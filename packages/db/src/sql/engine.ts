@@ -158,6 +158,11 @@ export class SqlEngine implements Engine {
     return this.instance.stage === 'OPEN' ? this.instance.database.transactions.takeSnapshot() : undefined;
   }
 
+  /** The TSN a snapshot taken now is consistent as of (undefined before OPEN). */
+  snapshotTsn(): number | undefined {
+    return this.instance.stage === 'OPEN' ? this.instance.database.transactions.snapshotTsn() : undefined;
+  }
+
   releaseSnapshot(snapshot: number): void {
     if (this.instance.stage === 'OPEN') this.instance.database.transactions.releaseSnapshot(snapshot);
   }

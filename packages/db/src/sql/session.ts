@@ -114,7 +114,7 @@ export class SqlSession implements EngineSession {
   #implicit = false;
   #transactionTimestamp = 0n;
   /** The block's isolation and access mode (BEGIN ..., SET TRANSACTION, the defaults). */
-  #modes: { isolation: string; readOnly: boolean } | undefined;
+  #modes: { isolation: string; readOnly: boolean; snapshotTsn?: number } | undefined;
   /** REPEATABLE READ / SERIALIZABLE: the snapshot the block's first statement took, held to its end. */
   #blockSnapshot: number | undefined;
   /** Whether the block has run a query or DML (after which its isolation level is fixed). */
@@ -151,6 +151,7 @@ export class SqlSession implements EngineSession {
     this.applicationName = options.applicationName;
     this.startedAt = engine.nowMicros();
     this.settings = new SessionSettings(engine.serverVersion, user, options.startupParameters);
+    this.settings.liveSnapshotTsn = () => engine.snapshotTsn();
   }
 
   get transactionStatus(): TransactionStatus {
@@ -499,9 +500,11 @@ export class SqlSession implements EngineSession {
     // isolation, as in Oracle and Tibero): the block's first statement takes one for all.
     if (this.#block !== 'none') this.#blockQueried = true;
     const transactionSnapshot = this.#block !== 'none' && this.#modes !== undefined && holdsSnapshot(this.#modes);
-    const snapshot = transactionSnapshot
-      ? (this.#blockSnapshot ??= this.#engine.takeSnapshot())
-      : this.#engine.takeSnapshot();
+    if (transactionSnapshot && this.#blockSnapshot === undefined) {
+      this.#modes!.snapshotTsn = this.#engine.snapshotTsn();
+      this.#blockSnapshot = this.#engine.takeSnapshot();
+    }
+    const snapshot = transactionSnapshot ? this.#blockSnapshot : this.#engine.takeSnapshot();
     const env = this.#environment(portal.params, txn, snapshot, transactionSnapshot);
     portal.statementState = { snapshot: transactionSnapshot ? undefined : snapshot, env };
     this.#running = portal.statementState;

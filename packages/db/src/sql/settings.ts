@@ -186,6 +186,12 @@ const SETTINGS: Readonly<Record<string, SettingSpec>> = {
     description:
       'Isolation level of new transactions: read committed (a snapshot per statement) or repeatable read / serializable (one snapshot per transaction).',
   },
+  snapshot_tsn: {
+    default: () => '',
+    readOnly: true,
+    description:
+      'The TSN the data a query reads is consistent as of: in REPEATABLE READ, the transaction snapshot; otherwise the current one.',
+  },
   transaction_read_only: {
     default: () => 'off',
     readOnly: true,
@@ -241,7 +247,9 @@ export class SessionSettings {
   }
 
   /** The open transaction block's modes (transaction_isolation and transaction_read_only show them). */
-  transaction: { readonly isolation: string; readonly readOnly: boolean } | undefined;
+  transaction: { readonly isolation: string; readonly readOnly: boolean; snapshotTsn?: number } | undefined;
+  /** The TSN a snapshot taken now would be consistent as of (snapshot_tsn outside a held snapshot). */
+  liveSnapshotTsn: (() => number | undefined) | undefined;
 
   get(name: string): string {
     const key = normalize(name);
@@ -249,6 +257,7 @@ export class SessionSettings {
     if (spec === undefined) throw unrecognized(name);
     if (key === 'transaction_isolation')
       return this.transaction?.isolation ?? this.get('default_transaction_isolation');
+    if (key === 'snapshot_tsn') return String(this.transaction?.snapshotTsn ?? this.liveSnapshotTsn?.() ?? '');
     if (key === 'transaction_read_only') {
       return this.transaction === undefined
         ? this.get('default_transaction_read_only')

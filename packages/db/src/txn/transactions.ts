@@ -132,6 +132,8 @@ export class TransactionManager {
    */
   #visibilitySequence = 0;
   readonly #visibleAt = new Map<number, number>();
+  /** Commits written but not yet visible: transaction id → commit TSN. */
+  readonly #pendingCommits = new Map<number, number>();
   /** Open snapshots: sequence number → how many are open at it. */
   readonly #openSnapshots = new Map<number, number>();
   /** Committed transactions whose cleanup waits for older snapshots to close, in commit order. */
@@ -433,19 +435,26 @@ export class TransactionManager {
       return 0;
     }
     const header = this.#segmentHeaders[txn.segment];
-    const { tsn } = await this.#storage.mtr(
-      (mtr) => {
-        const slot = readSlot(mtr.block(header), txn.slot);
-        mtr.writeBytes(
-          header,
-          slotOffset(txn.slot),
-          encodeSlot({ ...slot, state: SlotState.Committed, commitTsn: mtr.tsn }),
-        );
-      },
-      RedoFlag.Commit,
-      txn.id,
-    );
-    await this.#storage.redo.flush(tsn);
+    let tsn: number;
+    try {
+      ({ tsn } = await this.#storage.mtr(
+        (mtr) => {
+          // From here until it is visible, the commit holds back snapshotTsn.
+          this.#pendingCommits.set(txn.id, mtr.tsn);
+          const slot = readSlot(mtr.block(header), txn.slot);
+          mtr.writeBytes(
+            header,
+            slotOffset(txn.slot),
+            encodeSlot({ ...slot, state: SlotState.Committed, commitTsn: mtr.tsn }),
+          );
+        },
+        RedoFlag.Commit,
+        txn.id,
+      ));
+      await this.#storage.redo.flush(tsn);
+    } finally {
+      this.#pendingCommits.delete(txn.id);
+    }
     const visibleAt = ++this.#visibilitySequence;
     this.#visibleAt.set(txn.id, visibleAt);
     this.#finish(txn, 'committed');
@@ -458,6 +467,16 @@ export class TransactionManager {
    * A read-consistent view: what was committed when it was taken. Pass it to reads; close
    * it with releaseSnapshot (the undo an open snapshot may need is kept until then).
    */
+  /**
+   * The TSN a snapshot taken now is consistent as of: every transaction that committed at or
+   * before it is visible, and none after it. Commits still on their way to disk hold it back.
+   */
+  snapshotTsn(): number {
+    let oldestPending = Number.POSITIVE_INFINITY;
+    for (const tsn of this.#pendingCommits.values()) oldestPending = Math.min(oldestPending, tsn);
+    return oldestPending === Number.POSITIVE_INFINITY ? this.#storage.redo.lastTsn : oldestPending - 1;
+  }
+
   takeSnapshot(): number {
     const sequence = this.#visibilitySequence;
     this.#openSnapshots.set(sequence, (this.#openSnapshots.get(sequence) ?? 0) + 1);
