@@ -63,6 +63,7 @@ export {
   recreateLogMember,
   addLogGroup,
   dropLogGroup,
+  alterSystemArchiveLogCurrent,
   alterSystemSwitchLogfile,
   alterSystemCheckpoint,
 } from './instance/log-admin.js';

@@ -55,6 +55,11 @@ export interface LogGroupEntry {
   /** For a group that is no longer CURRENT: the TSN following its last record. */
   readonly nextTsn: number;
   readonly state: LogGroupState;
+  /**
+   * False while the group holds redo the archiver has not copied yet (ARCHIVELOG mode): it
+   * cannot be reused until then. Absent (or true) otherwise.
+   */
+  readonly archived?: boolean;
 }
 
 /** A position in the redo stream: the record at `offsetBytes` in log `sequence` has TSN >= `tsn`. */

@@ -40,6 +40,10 @@ export interface InstanceParameters {
   readonly ddlGuard?: 'engine' | 'caller';
   /** How often the background checkpoint runs (ms). */
   readonly checkpointIntervalMs?: number;
+  /** Archive destinations (Tibero's LOG_ARCHIVE_DEST); default `<directory>/archive`. */
+  readonly archiveDestinations?: readonly string[];
+  /** The archiver's first pause after a failure, in ms. */
+  readonly archiveRetryMs?: number;
   /** Extra sink for alert lines (for example standard error). */
   readonly alertMirror?: (line: string) => void;
 }
@@ -182,7 +186,14 @@ export class Instance {
       ...(this.#parameters.checkpointIntervalMs === undefined
         ? {}
         : { checkpointIntervalMs: this.#parameters.checkpointIntervalMs }),
+      archiveDestinations: this.archiveDestinations,
+      ...(this.#parameters.archiveRetryMs === undefined ? {} : { archiveRetryMs: this.#parameters.archiveRetryMs }),
     };
+  }
+
+  /** Where the archiver writes, and media recovery looks for archived logs. */
+  get archiveDestinations(): readonly string[] {
+    return this.#parameters.archiveDestinations ?? [`${this.#parameters.directory}/archive`];
   }
 
   /** NOMOUNT: reads the parameters and opens the alert log. */

@@ -296,6 +296,21 @@ export function alterSystemSwitchLogfile(storage: Storage): Promise<void> {
 }
 
 /**
+ * ALTER SYSTEM ARCHIVE LOG CURRENT: switches logs, then waits until the archiver has copied
+ * every log up to the one just switched out (what a backup needs to be recoverable).
+ * Refused in NOARCHIVELOG mode. Returns the sequence archived.
+ */
+export async function alterSystemArchiveLogCurrent(storage: Storage): Promise<number> {
+  if (storage.control.state.logMode !== 'ARCHIVELOG') {
+    throw new DbError('WRONG_INSTANCE_STATE', 'ALTER SYSTEM ARCHIVE LOG CURRENT needs the database in ARCHIVELOG mode');
+  }
+  const sequence = storage.redo.sequence;
+  await storage.redo.switchLogfile();
+  await storage.archiver.whenSequenceArchived(sequence);
+  return sequence;
+}
+
+/**
  * ALTER SYSTEM CHECKPOINT: writes every dirty block and records a full checkpoint, which
  * turns ACTIVE groups INACTIVE (then they can be dropped or cleared).
  */

@@ -141,7 +141,12 @@ export async function setLogMode(control: ControlFiles, mode: LogMode, alert?: A
     alert?.notice(`ALTER DATABASE ${mode}: the database is already in ${mode} mode`);
     return;
   }
-  await control.update((current) => ({ ...current, logMode: mode }));
+  // Leaving ARCHIVELOG, logs still waiting for the archiver need not wait any more.
+  await control.update((current) => ({
+    ...current,
+    logMode: mode,
+    logGroups: mode === 'NOARCHIVELOG' ? current.logGroups.map(withoutArchived) : current.logGroups,
+  }));
   alert?.notice(`ALTER DATABASE ${mode}: log mode changed from ${state.logMode} to ${mode}`);
 }
 
@@ -155,10 +160,17 @@ export async function clearLogGroup(
   control: ControlFiles,
   fs: FileSystem,
   groupNumber: number,
-  options: { readonly clock: Clock; readonly alert?: AlertLog },
+  options: { readonly clock: Clock; readonly alert?: AlertLog; readonly unarchived?: boolean },
 ): Promise<void> {
   const group = findLogGroup(control.state, groupNumber);
   requireClearable(group);
+  if (group.archived === false && options.unarchived !== true) {
+    throw new DbError(
+      'REDO_LOG_IN_USE',
+      `cannot clear log group ${groupNumber}: sequence ${group.sequence} is not archived, and media recovery would ` +
+        `need it; ALTER DATABASE CLEAR UNARCHIVED LOGFILE GROUP ${groupNumber} clears it anyway (take a new backup then)`,
+    );
+  }
   // The files first: while they are remade the control file still calls the group
   // INACTIVE or UNUSED, which nothing reads, and a crash here is repaired by clearing again.
   const header = emptyMemberHeader(control.state, groupNumber, group.sizeBytes, options.clock.nowMs());
@@ -175,7 +187,7 @@ export async function clearLogGroup(
         entry.number !== groupNumber
           ? entry
           : {
-              ...entry,
+              ...withoutArchived(entry),
               members: entry.members.map((member) => ({ ...member, status: 'VALID' as const })),
               sequence: 0,
               firstTsn: 0,
@@ -189,6 +201,11 @@ export async function clearLogGroup(
   options.alert?.notice(
     `ALTER DATABASE CLEAR LOGFILE GROUP ${groupNumber}: ${group.members.length} members recreated, group ${group.state} -> UNUSED`,
   );
+}
+
+function withoutArchived(group: LogGroupEntry): LogGroupEntry {
+  const { archived: _archived, ...rest } = group;
+  return rest;
 }
 
 function requireClearable(group: LogGroupEntry): void {

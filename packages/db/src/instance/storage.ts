@@ -16,6 +16,7 @@ import type {
 } from '../control/control-state.js';
 import { DbError, isDbError } from '../errors.js';
 import { Checkpointer } from '../recovery/checkpoint.js';
+import { Archiver } from '../redo/archiver.js';
 import { rollForward, type RollForwardResult } from '../recovery/roll-forward.js';
 import { createLogMember, LOG_FILE_HEADER_BYTES } from '../redo/log-file.js';
 import { LogWriter } from '../redo/log-writer.js';
@@ -70,6 +71,14 @@ export interface OpenStorageOptions {
   readonly checkpointIntervalMs?: number;
   /** Blocks an incremental checkpoint writes at most, per interval. */
   readonly checkpointBlocksMax?: number;
+  /**
+   * Where the archiver copies filled logs in ARCHIVELOG mode (Tibero's LOG_ARCHIVE_DEST):
+   * absolute directories, each getting every log. Default: `archive` beside the first
+   * control file.
+   */
+  readonly archiveDestinations?: readonly string[];
+  /** The archiver's first pause after a failure (it doubles up to 30 s). */
+  readonly archiveRetryMs?: number;
 }
 
 export const DEFAULT_LOG_SIZE_BYTES = 64 * 1024 * 1024;
@@ -281,6 +290,7 @@ export class Storage {
   readonly redo: LogWriter;
   readonly space: SpaceManager;
   readonly checkpointer: Checkpointer;
+  readonly archiver: Archiver;
   readonly datafiles: ReadonlyMap<number, Datafile>;
   /** What OPEN's recovery did. */
   readonly recovery: RollForwardResult & {
@@ -299,6 +309,7 @@ export class Storage {
     redo: LogWriter;
     space: SpaceManager;
     checkpointer: Checkpointer;
+    archiver: Archiver;
     datafiles: Map<number, Datafile>;
     recovery: Storage['recovery'];
   }) {
@@ -309,6 +320,7 @@ export class Storage {
     this.redo = parts.redo;
     this.space = parts.space;
     this.checkpointer = parts.checkpointer;
+    this.archiver = parts.archiver;
     this.datafiles = parts.datafiles;
     this.recovery = parts.recovery;
   }
@@ -368,6 +380,7 @@ export class Storage {
     // From here on, a failure closes everything opened so far.
     let dbwr: DatabaseWriter | undefined;
     let redo: LogWriter | undefined;
+    let archiver: Archiver | undefined;
     try {
       const cache = new BufferCache({
         capacityBlocks: options.bufferCacheBlocks ?? 4096,
@@ -420,6 +433,16 @@ export class Storage {
         );
       }
 
+      // Before LGWR: the log switch at the end of crash recovery may wait for it.
+      archiver = await Archiver.start({
+        fs,
+        clock: io.clock,
+        alert,
+        control,
+        destinations: options.archiveDestinations ?? [`${parentOf(control.paths[0])}/archive`],
+        ...(options.archiveRetryMs === undefined ? {} : { retryMs: options.archiveRetryMs }),
+      });
+      const archiving = archiver;
       // LGWR's callbacks reach parts that are built after it.
       const late: { storage?: Storage; checkpointer?: Checkpointer } = {};
       redo = await LogWriter.start(
@@ -430,8 +453,9 @@ export class Storage {
           control,
           makeReusable: async (groupNumber) => {
             assert(late.checkpointer !== undefined, 'log switch before the checkpointer exists');
-            await late.checkpointer.coverGroup(groupNumber);
+            await Promise.all([late.checkpointer.coverGroup(groupNumber), archiving.whenArchived(groupNumber)]);
           },
+          onSwitched: () => archiving.kick(),
           onFatal: (error) => {
             if (late.storage !== undefined) late.storage.#fatal = error;
           },
@@ -484,6 +508,7 @@ export class Storage {
         redo,
         space,
         checkpointer,
+        archiver: archiving,
         datafiles,
         recovery: { ...rolled, crashRecovery, restoredBlocks },
       });
@@ -501,6 +526,7 @@ export class Storage {
       alert.notice(`database ${state.dbName} opened at TSN ${redo.lastTsn}, log sequence ${redo.sequence}`);
       return storage;
     } catch (error) {
+      await archiver?.close().catch(() => undefined);
       await redo?.close().catch(() => undefined);
       await dbwr?.close().catch(() => undefined);
       await closeAll();
@@ -721,6 +747,8 @@ export class Storage {
     if (this.#closed) return;
     this.#closed = true;
     this.#checkpointTimer?.cancel();
+    // Logs left unarchived are archived at the next OPEN.
+    await this.archiver.close();
     await this.redo.flush();
     await this.checkpointer.full('shutdown');
     await this.control.update((current) => ({ ...current, cleanShutdown: true }));
@@ -741,6 +769,7 @@ export class Storage {
     this.#closed = true;
     this.#checkpointTimer?.cancel();
     this.#fatal ??= new DbError('INSTANCE_DOWN', 'the instance was aborted');
+    await this.archiver.close().catch(() => undefined);
     await this.redo.close().catch(() => undefined);
     await this.dbwr.close().catch(() => undefined);
     for (const datafile of this.datafiles.values()) await datafile.close().catch(() => undefined);

@@ -31,6 +31,8 @@ export interface LogWriterHost {
   makeReusable(groupNumber: number): Promise<void>;
   /** Redo can no longer be written (every member of the current group is lost): the instance must stop. */
   onFatal(error: DbError): void;
+  /** After a log switch (the archiver has a group to copy in ARCHIVELOG mode). */
+  onSwitched?(previousGroupNumber: number): void;
 }
 
 export interface LogWriterStart {
@@ -436,10 +438,17 @@ export class LogWriter {
     assert(currentIndex >= 0, () => `current group ${this.#groupNumber} missing from the control file`);
     let next = groups[(currentIndex + 1) % groups.length];
     assert(next.number !== this.#groupNumber, 'a log switch needs at least two groups');
-    if (next.state === 'ACTIVE') {
-      this.#host.alert.notice(`log switch waits: group ${next.number} is ACTIVE until a checkpoint covers it`);
+    if (next.state === 'ACTIVE' || next.archived === false) {
+      this.#host.alert.notice(
+        next.archived === false
+          ? `log switch waits: group ${next.number} (sequence ${next.sequence}) is not archived yet`
+          : `log switch waits: group ${next.number} is ACTIVE until a checkpoint covers it`,
+      );
       await this.#host.makeReusable(next.number);
       next = this.#host.control.state.logGroups.find((group) => group.number === next.number)!;
+    }
+    if (next.archived === false) {
+      throw new DbError('REDO_NO_INACTIVE_GROUP', `log group ${next.number} is not archived and cannot be reused`);
     }
     if (next.state !== 'INACTIVE' && next.state !== 'UNUSED') {
       throw new DbError('REDO_NO_INACTIVE_GROUP', `log group ${next.number} is ${next.state} and cannot be reused`);
@@ -476,11 +485,18 @@ export class LogWriter {
       ...state,
       logGroups: state.logGroups.map((group) => {
         if (group.number === previous.number) {
-          return { ...group, state: 'ACTIVE' as const, endBytes: previous.endBytes, nextTsn: previous.nextTsn };
-        }
-        if (group.number === next.number) {
           return {
             ...group,
+            state: 'ACTIVE' as const,
+            endBytes: previous.endBytes,
+            nextTsn: previous.nextTsn,
+            ...(state.logMode === 'ARCHIVELOG' ? { archived: false } : {}),
+          };
+        }
+        if (group.number === next.number) {
+          const { archived: _archived, ...reused } = group;
+          return {
+            ...reused,
             state: 'CURRENT' as const,
             sequence,
             firstTsn,
@@ -516,6 +532,7 @@ export class LogWriter {
     this.#host.alert.notice(
       `log switch: sequence ${sequence - 1} (group ${previous.number}) -> sequence ${sequence} (group ${next.number}), first TSN ${firstTsn}`,
     );
+    this.#host.onSwitched?.(previous.number);
     const spaceWaiters = this.#spaceWaiters;
     this.#spaceWaiters = [];
     for (const waiter of spaceWaiters) waiter.resolve();

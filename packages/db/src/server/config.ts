@@ -29,6 +29,12 @@ const schema = z
       .object({ key: z.string().min(1), cert: z.string().min(1) })
       .strict()
       .optional(),
+    /**
+     * Where the archiver copies each filled redo log in ARCHIVELOG mode (Tibero's
+     * LOG_ARCHIVE_DEST): one or more directories, relative to the database directory or
+     * absolute. Every log goes to each of them. Default: archive.
+     */
+    archiveDestinations: z.array(z.string().min(1)).min(1, 'at least one archive destination').optional(),
     /** Health and Prometheus metrics over HTTP: a port (0 picks one), -1 for none; default the server's port + 1. */
     metricsPort: z.number().int().min(-1).max(65535).optional(),
   })

@@ -156,6 +156,7 @@ export class DatabaseServer {
         lockTimeoutMs: config.lockTimeoutMs,
         ddlGuard: 'caller',
         checkpointIntervalMs: config.checkpointIntervalMs,
+        archiveDestinations: (config.archiveDestinations ?? ['archive']).map((path) => resolve(directory, path)),
         alertMirror: mirrorTo(log),
       },
     );

@@ -716,6 +716,7 @@ export interface AlterSystemStatement {
   readonly action:
     | { readonly kind: 'checkpoint' }
     | { readonly kind: 'switchLogfile' }
+    | { readonly kind: 'archiveLogCurrent' }
     | { readonly kind: 'set'; readonly name: string; readonly value: string };
   readonly pos: Position;
 }

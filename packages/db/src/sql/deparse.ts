@@ -414,6 +414,8 @@ export function formatStatement(s: Statement): string {
           return 'ALTER SYSTEM CHECKPOINT';
         case 'switchLogfile':
           return 'ALTER SYSTEM SWITCH LOGFILE';
+        case 'archiveLogCurrent':
+          return 'ALTER SYSTEM ARCHIVE LOG CURRENT';
         case 'set':
           return `ALTER SYSTEM SET ${variableName(s.action.name)} = ${quoteString(s.action.value)}`;
       }

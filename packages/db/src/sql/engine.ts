@@ -12,6 +12,7 @@ import {
   addLogGroup,
   addLogMember,
   alterSystemCheckpoint,
+  alterSystemArchiveLogCurrent,
   alterSystemSwitchLogfile,
   dropLogGroup,
   dropLogMember,
@@ -876,6 +877,9 @@ export class SqlEngine implements Engine {
       case 'switchLogfile':
         await alterSystemSwitchLogfile(storage);
         return 'ALTER SYSTEM';
+      case 'archiveLogCurrent':
+        await alterSystemArchiveLogCurrent(storage);
+        return 'ALTER SYSTEM';
       case 'set':
         throw new DbError('FEATURE_NOT_SUPPORTED', `ALTER SYSTEM SET ${statement.action.name} is not supported`);
     }
@@ -912,7 +916,11 @@ export class SqlEngine implements Engine {
       }
       case 'clearLogfile':
         this.#expectStage('MOUNT', 'ALTER DATABASE CLEAR LOGFILE');
-        await clearLogGroup(instance.controlFiles, fs, action.group, { clock, alert: instance.alert });
+        await clearLogGroup(instance.controlFiles, fs, action.group, {
+          clock,
+          alert: instance.alert,
+          unarchived: action.unarchived,
+        });
         return 'ALTER DATABASE';
       case 'addLogfile':
         this.#requireOpen();

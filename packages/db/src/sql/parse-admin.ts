@@ -756,6 +756,11 @@ export function parseAlterSystem(c: Cursor, pos: Position): AlterSystemStatement
     c.expectWord('logfile');
     return { kind: 'alterSystem', action: { kind: 'switchLogfile' }, pos };
   }
+  if (c.acceptWord('archive')) {
+    c.expectWord('log');
+    c.expectWord('current');
+    return { kind: 'alterSystem', action: { kind: 'archiveLogCurrent' }, pos };
+  }
   if (c.acceptWord('set')) {
     const name = parseVariableName(c);
     if (!c.acceptWord('to')) c.expectOp('=');

@@ -313,6 +313,7 @@ const statementCases: [string, Statement][] = [
   ['CHECKPOINT', { kind: 'alterSystem', action: { kind: 'checkpoint' }, pos: P }],
   ['ALTER SYSTEM CHECKPOINT', { kind: 'alterSystem', action: { kind: 'checkpoint' }, pos: P }],
   ['ALTER SYSTEM SWITCH LOGFILE', { kind: 'alterSystem', action: { kind: 'switchLogfile' }, pos: P }],
+  ['ALTER SYSTEM ARCHIVE LOG CURRENT', { kind: 'alterSystem', action: { kind: 'archiveLogCurrent' }, pos: P }],
   ["ALTER SYSTEM SET log_level = 'debug'", { kind: 'alterSystem', action: { kind: 'set', name: 'log_level', value: 'debug' }, pos: P }],
   ['DISCARD ALL', { kind: 'discard', what: 'all', pos: P }],
   // ALTER DATABASE

@@ -4,6 +4,7 @@
 // work in MOUNT, where an administrator needs them before OPEN.
 import type { ControlFileState } from '../control/control-state.js';
 import type { Instance } from '../instance/instance.js';
+import { scanArchiveDestinations, type ArchivedLog } from '../redo/archive-file.js';
 import type { Row } from './expr.js';
 import type { VirtualRelation } from './planner.js';
 import { T, type SqlType } from './types/types.js';
@@ -39,8 +40,24 @@ export interface ViewSource {
   }[];
 }
 
-function view(name: string, columns: readonly [string, SqlType][], produce: () => Iterable<Row>): VirtualRelation {
+function view(
+  name: string,
+  columns: readonly [string, SqlType][],
+  produce: () => AsyncIterable<Row> | Iterable<Row>,
+): VirtualRelation {
   return { kind: 'virtual', name, columns: columns.map(([columnName, type]) => ({ name: columnName, type })), produce };
+}
+
+/**
+ * The archived logs the database knows: in OPEN, what the archiver found at OPEN and has
+ * written since; in MOUNT, what the destinations hold now.
+ */
+async function archivedLogs(source: ViewSource): Promise<readonly ArchivedLog[]> {
+  const { instance } = source;
+  if (instance.stage === 'OPEN') return instance.database.storage.archiver.catalog;
+  const control = controlState(source);
+  if (control === undefined) return [];
+  return scanArchiveDestinations(instance.io.fs, instance.archiveDestinations, control.dbId);
 }
 
 /** The control file state in MOUNT (the control files) or OPEN (the storage's live copy). */
@@ -162,11 +179,86 @@ export function dynamicViews(source: ViewSource): VirtualRelation[] {
           BigInt(group.sequence),
           BigInt(group.sizeBytes),
           group.members.length,
-          'NO',
+          group.archived === true ? 'YES' : 'NO',
           group.state,
           BigInt(group.firstTsn),
           BigInt(group.nextTsn),
         ]),
+    ),
+    view(
+      'v$archived_log',
+      [
+        ['name', T.text],
+        ['dest_id', T.int4],
+        ['thread#', T.int4],
+        ['sequence#', T.int8],
+        ['incarnation#', T.int4],
+        ['resetlogs_tsn', T.int8],
+        ['first_tsn', T.int8],
+        ['next_tsn', T.int8],
+        ['first_time', T.timestamptz],
+        ['next_time', T.timestamptz],
+        ['bytes', T.int8],
+        ['checksum', T.text],
+        ['completion_time', T.timestamptz],
+        ['status', T.text],
+      ],
+      async function* () {
+        const destinations = instance.archiveDestinations;
+        for (const log of await archivedLogs(source)) {
+          const destination = destinations.findIndex((directory) => log.path.startsWith(`${directory}/`));
+          const present = await instance.io.fs.exists(log.path);
+          yield [
+            log.path,
+            destination + 1,
+            log.thread,
+            BigInt(log.sequence),
+            log.incarnation,
+            BigInt(log.resetlogsTsn),
+            BigInt(log.firstTsn),
+            BigInt(log.nextTsn),
+            BigInt(log.firstMs) * 1000n,
+            BigInt(log.nextMs) * 1000n,
+            BigInt(log.sizeBytes),
+            log.bodyCrc32.toString(16).padStart(8, '0'),
+            BigInt(log.archivedMs) * 1000n,
+            present ? 'A' : 'D',
+          ];
+        }
+      },
+    ),
+    view(
+      'v$archive_dest_files',
+      [
+        ['name', T.text],
+        ['thread#', T.int4],
+        ['sequence#', T.int8],
+        ['incarnation#', T.int4],
+        ['resetlogs_tsn', T.int8],
+        ['first_tsn', T.int8],
+        ['next_tsn', T.int8],
+        ['first_time', T.timestamptz],
+        ['next_time', T.timestamptz],
+        ['bytes', T.int8],
+      ],
+      async function* () {
+        const control = state();
+        if (control === undefined) return;
+        for (const log of await scanArchiveDestinations(instance.io.fs, instance.archiveDestinations, control.dbId)) {
+          yield [
+            log.path,
+            log.thread,
+            BigInt(log.sequence),
+            log.incarnation,
+            BigInt(log.resetlogsTsn),
+            BigInt(log.firstTsn),
+            BigInt(log.nextTsn),
+            BigInt(log.firstMs) * 1000n,
+            BigInt(log.nextMs) * 1000n,
+            BigInt(log.sizeBytes),
+          ];
+        }
+      },
     ),
     view(
       'v$logfile',
