@@ -41,6 +41,23 @@ export const TdbCode = {
   INVALID_PARAMETER: { code: 'TDB-4004', sqlState: '22023' },
   DATABASE_EXISTS: { code: 'TDB-4005', sqlState: '42P04' },
   SHUTDOWN_IN_PROGRESS: { code: 'TDB-4006', sqlState: '57P03' },
+  // 8xxx: backup and media recovery
+  /** BEGIN BACKUP of a file already in backup mode, END BACKUP of one that is not. */
+  BACKUP_MODE: { code: 'TDB-8001', sqlState: '55000' },
+  /** Online backup and archiving need ARCHIVELOG mode. */
+  ARCHIVELOG_REQUIRED: { code: 'TDB-8002', sqlState: '55000' },
+  /** Media recovery needs a log it cannot find (the message names the sequence and where it looked). */
+  RECOVERY_LOG_NEEDED: { code: 'TDB-8003', sqlState: '55000' },
+  /** A datafile is not at the recovery point: newer than it (not restored) or not recovered far enough. */
+  RECOVERY_INCONSISTENT: { code: 'TDB-8004', sqlState: '55000' },
+  /** After incomplete recovery the database opens only with RESETLOGS (and RESETLOGS only then). */
+  RESETLOGS_REQUIRED: { code: 'TDB-8005', sqlState: '55000' },
+  /** A log or datafile of another incarnation (before or after a RESETLOGS) or another database. */
+  WRONG_INCARNATION: { code: 'TDB-8006', sqlState: '55000' },
+  /** RECOVER LOGFILE / CANCEL without a recovery in progress, or a second one. */
+  RECOVERY_STATE: { code: 'TDB-8007', sqlState: '55000' },
+  /** A backup whose files do not match their manifest. */
+  BACKUP_CORRUPT: { code: 'TDB-8008', sqlState: 'XX001' },
   // 5xxx: transactions and data
   DUPLICATE_KEY: { code: 'TDB-5001', sqlState: '23505' },
   NO_SUCH_TABLE: { code: 'TDB-5002', sqlState: '42P01' },

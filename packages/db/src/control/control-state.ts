@@ -35,7 +35,17 @@ export interface DatafileEntry {
   readonly creationTsn: number;
   /** The TSN up to which this file's header says all changes are on disk, as of the last full checkpoint. */
   readonly checkpointTsn: number;
+  /**
+   * ONLINE (absent): in use. OFFLINE: taken offline cleanly (ALTER TABLESPACE ... OFFLINE),
+   * its blocks all written. RECOVER: lost or taken offline IMMEDIATE, so media recovery must
+   * bring it current before it comes online.
+   */
+  readonly status?: DatafileStatus;
+  /** While in online backup mode (BEGIN BACKUP): the TSN at which the backup began. */
+  readonly backupTsn?: number;
 }
+
+export type DatafileStatus = 'ONLINE' | 'OFFLINE' | 'RECOVER';
 
 export interface LogMemberEntry {
   readonly path: string;
@@ -74,6 +84,15 @@ export interface Incarnation {
   /** The TSN at which this incarnation began (0 for the first). */
   readonly resetlogsTsn: number;
   readonly resetlogsMs: number;
+  /** The incarnation it branched from (absent for the first). */
+  readonly parent?: number;
+}
+
+/** Left by an incomplete media recovery: the database opens only with RESETLOGS. */
+export interface MediaRecoveryState {
+  /** Every change up to and including this TSN is applied; none after it. */
+  readonly recoveredToTsn: number;
+  readonly kind: 'change' | 'time' | 'cancel';
 }
 
 export interface ControlFileState {
@@ -92,4 +111,7 @@ export interface ControlFileState {
   readonly tablespaces: readonly TablespaceEntry[];
   readonly datafiles: readonly DatafileEntry[];
   readonly logGroups: readonly LogGroupEntry[];
+  /** Earlier incarnations, oldest first (v$database_incarnation adds the current one). */
+  readonly pastIncarnations?: readonly Incarnation[];
+  readonly mediaRecovery?: MediaRecoveryState;
 }

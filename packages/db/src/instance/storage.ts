@@ -25,7 +25,7 @@ import { BufferCache } from '../storage/buffer-cache.js';
 import { DatabaseWriter, restoreTornBlocks } from '../storage/database-writer.js';
 import { Datafile } from '../storage/datafile.js';
 import { SpaceManager } from '../storage/space-manager.js';
-import { CacheMiniTransaction, mtrReserveBytes } from '../txn/cache-mini-transaction.js';
+import { CacheMiniTransaction, mtrReserveBytes, type BlockImagePolicy } from '../txn/cache-mini-transaction.js';
 import { RetryAfter, runWithRetry } from '../txn/mini-transaction.js';
 import type { AlertLog } from './alert-log.js';
 
@@ -300,6 +300,9 @@ export class Storage {
   #fatal: DbError | undefined;
   #closed = false;
   #checkpointTimer: Timer | undefined;
+  /** Files in online backup mode, each with the blocks whose full image is logged since it began. */
+  readonly #backupImaged = new Map<number, Set<number>>();
+  #imagePolicy: BlockImagePolicy | undefined;
 
   private constructor(parts: {
     io: StorageIo;
@@ -523,6 +526,14 @@ export class Storage {
       }
       await control.update((current) => ({ ...current, cleanShutdown: false }));
       storage.#startCheckpointTimer(options.checkpointIntervalMs ?? 3000, options.checkpointBlocksMax ?? 1024);
+      // Still in backup mode after a restart: images start afresh (more images are harmless).
+      const inBackup = control.state.datafiles.filter((entry) => entry.backupTsn !== undefined);
+      for (const entry of inBackup) storage.#startImages(entry.number);
+      if (inBackup.length > 0) {
+        alert.warning(
+          `datafiles still in online backup mode: ${inBackup.map((entry) => entry.number).join(', ')}; end it with ALTER DATABASE END BACKUP`,
+        );
+      }
       alert.notice(`database ${state.dbName} opened at TSN ${redo.lastTsn}, log sequence ${redo.sequence}`);
       return storage;
     } catch (error) {
@@ -676,6 +687,113 @@ export class Storage {
     return fileNumber;
   }
 
+  /**
+   * BEGIN BACKUP (ARCHIVELOG only): from now on the first change to each block of these
+   * files logs the block's full image; a full checkpoint then writes every block changed
+   * before, so that the files on disk hold every change before `backupTsn`; and the files'
+   * checkpoint is set to `backupTsn` and frozen there until END BACKUP. A copy taken
+   * meanwhile (even one that tears a block DBWR is writing) is made consistent by recovery
+   * from that checkpoint: every block changed since has its image in the redo. Returns
+   * `backupTsn`.
+   */
+  async beginBackup(fileNumbers: readonly number[]): Promise<number> {
+    this.#assertUsable();
+    if (this.control.state.logMode !== 'ARCHIVELOG') {
+      throw new DbError(
+        'ARCHIVELOG_REQUIRED',
+        'online backup needs ARCHIVELOG mode: the redo generated while files are copied must be kept; ' +
+          'shut down and take an offline backup, or mount and ALTER DATABASE ARCHIVELOG',
+      );
+    }
+    const entries = this.#datafileEntries(fileNumbers);
+    const busy = entries.filter((entry) => entry.backupTsn !== undefined || this.#backupImaged.has(entry.number));
+    if (busy.length > 0) {
+      throw new DbError(
+        'BACKUP_MODE',
+        `datafile ${busy.map((entry) => `${entry.number} ('${entry.path}')`).join(', ')} is already in backup mode`,
+      );
+    }
+    const offline = entries.filter((entry) => (entry.status ?? 'ONLINE') !== 'ONLINE');
+    if (offline.length > 0) {
+      throw new DbError('BACKUP_MODE', `datafile ${offline[0].number} ('${offline[0].path}') is ${offline[0].status}`);
+    }
+    const backupTsn = this.redo.lastTsn + 1;
+    for (const entry of entries) this.#startImages(entry.number);
+    try {
+      await this.checkpointer.full('begin backup');
+      await this.checkpointer.between(async () => {
+        for (const entry of entries) {
+          await this.datafiles.get(entry.number)!.writeHeader({ checkpointTsn: backupTsn, backupTsn });
+        }
+        await this.control.update((current) => ({
+          ...current,
+          datafiles: current.datafiles.map((entry) =>
+            fileNumbers.includes(entry.number) ? { ...entry, checkpointTsn: backupTsn, backupTsn } : entry,
+          ),
+        }));
+      });
+    } catch (error) {
+      for (const entry of entries) this.#stopImages(entry.number);
+      throw error;
+    }
+    this.io.alert.notice(
+      `begin backup: datafiles ${entries.map((entry) => entry.number).join(', ')} in backup mode from TSN ${backupTsn}`,
+    );
+    return backupTsn;
+  }
+
+  /** END BACKUP: the files leave backup mode; their checkpoint advances again. */
+  async endBackup(fileNumbers: readonly number[]): Promise<void> {
+    this.#assertUsable();
+    const entries = this.#datafileEntries(fileNumbers);
+    const idle = entries.filter((entry) => entry.backupTsn === undefined);
+    if (idle.length > 0) {
+      throw new DbError(
+        'BACKUP_MODE',
+        `datafile ${idle.map((entry) => `${entry.number} ('${entry.path}')`).join(', ')} is not in backup mode`,
+      );
+    }
+    await this.checkpointer.between(async () => {
+      for (const entry of entries) await this.datafiles.get(entry.number)!.writeHeader({ backupTsn: 0 });
+      await this.control.update((current) => ({
+        ...current,
+        datafiles: current.datafiles.map((entry) => {
+          if (!fileNumbers.includes(entry.number)) return entry;
+          const { backupTsn: _backupTsn, ...rest } = entry;
+          return rest;
+        }),
+      }));
+    });
+    for (const entry of entries) this.#stopImages(entry.number);
+    this.io.alert.notice(`end backup: datafiles ${entries.map((entry) => entry.number).join(', ')}`);
+  }
+
+  #datafileEntries(fileNumbers: readonly number[]): DatafileEntry[] {
+    return fileNumbers.map((number) => {
+      const entry = this.control.state.datafiles.find((candidate) => candidate.number === number);
+      if (entry === undefined) throw new DbError('NO_SUCH_DATABASE_FILE', `there is no datafile ${number}`);
+      return entry;
+    });
+  }
+
+  #startImages(fileNumber: number): void {
+    this.#backupImaged.set(fileNumber, new Set());
+    const imaged = this.#backupImaged;
+    this.#imagePolicy ??= {
+      takeImage: (address) => {
+        const blocks = imaged.get(address.fileNumber);
+        if (blocks === undefined || blocks.has(address.blockNumber)) return false;
+        blocks.add(address.blockNumber);
+        return true;
+      },
+    };
+  }
+
+  #stopImages(fileNumber: number): void {
+    this.#backupImaged.delete(fileNumber);
+    if (this.#backupImaged.size === 0) this.#imagePolicy = undefined;
+  }
+
   /** Runs one mini-transaction, retrying after reads, log switches and extensions. Returns its result and TSN. */
   async mtr<Result>(
     operation: (mtr: CacheMiniTransaction) => Result,
@@ -689,7 +807,7 @@ export class Storage {
         // Evict between mini-transactions, never inside one (see BufferCache.prepareNew).
         const cleaning = this.cache.trim();
         if (cleaning !== undefined) throw new RetryAfter('free buffers', cleaning);
-        return new CacheMiniTransaction(this.cache, this.redo);
+        return new CacheMiniTransaction(this.cache, this.redo, this.#imagePolicy);
       },
       (mtr) => {
         try {

@@ -87,7 +87,9 @@ export class Checkpointer {
     // Every checkpoint stamps the datafile headers (a small write and sync per file), so a
     // copy of a datafile taken at any moment names a recent checkpoint and needs little
     // redo. Headers first: the control file never claims more than the files hold.
+    // A file in online backup mode keeps its checkpoint frozen (see Datafile.backupTsn).
     for (const datafile of this.#options.datafiles()) {
+      if (datafile.header.backupTsn !== 0) continue;
       if (datafile.header.checkpointTsn < checkpointTsn) await datafile.writeCheckpoint(checkpointTsn, wallMs);
     }
     const releasable = this.#options.groupReleasable ?? (() => true);
@@ -95,10 +97,9 @@ export class Checkpointer {
       ...state,
       checkpoint: { sequence: position.sequence, offsetBytes: position.offsetBytes, tsn: checkpointTsn },
       checkpointMs: wallMs,
-      datafiles: state.datafiles.map((file) => ({
-        ...file,
-        checkpointTsn: Math.max(file.checkpointTsn, checkpointTsn),
-      })),
+      datafiles: state.datafiles.map((file) =>
+        file.backupTsn !== undefined ? file : { ...file, checkpointTsn: Math.max(file.checkpointTsn, checkpointTsn) },
+      ),
       logGroups: state.logGroups.map((group) =>
         // Released only if the recorded position is past the group: the position can lag
         // the TSN (a checkpoint during a log switch maps to the old log), and recovery

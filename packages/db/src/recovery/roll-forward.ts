@@ -7,11 +7,12 @@ import type { FileSystem } from '@tandem/testkit';
 import { assert } from '../assert.js';
 import { DbError } from '../errors.js';
 import type { LogGroupEntry, RedoPosition } from '../control/control-state.js';
-import { applyBlockOp } from '../storage/block-ops.js';
+import { isDbError } from '../errors.js';
+import { applyBlockOp, BlockOp } from '../storage/block-ops.js';
 import { blockTsn } from '../storage/block.js';
-import type { BufferCache } from '../storage/buffer-cache.js';
+import type { BufferCache, CacheFrame } from '../storage/buffer-cache.js';
 import { scanLogGroup, type LogScanEntry } from '../redo/log-file.js';
-import type { RedoRecord } from '../redo/redo-record.js';
+import type { ChangeVector, RedoRecord } from '../redo/redo-record.js';
 
 export interface RollForwardResult {
   /** The TSN of the last record read (0 if none). */
@@ -58,31 +59,103 @@ export function onlineGroupsFrom(logGroups: readonly LogGroupEntry[], fromSequen
   return chain;
 }
 
-export async function rollForward(options: RollForwardOptions): Promise<RollForwardResult> {
-  const { cache, from } = options;
-  const includeFile = options.includeFile ?? (() => true);
-  const groups = onlineGroupsFrom(options.logGroups, from.sequence);
-  const warnings: string[] = [];
-  let lastTsn = 0;
-  let records = 0;
-  let changesApplied = 0;
-  let changesSkipped = 0;
-  let redoBytes = 0;
-  let end = { sequence: from.sequence, groupNumber: groups[0].number, offsetBytes: from.offsetBytes };
+/**
+ * Applies redo records to the blocks of a buffer cache, in TSN order, a batch at a time:
+ * the blocks a batch changes are fetched first, then each change is applied unless the
+ * block already has it (its TSN is not lower than the record's). Crash recovery and media
+ * recovery both use it; media recovery also asks it to stop at a TSN or a time, and to
+ * accept blocks a backup copy tore, which the redo restores from a full-block image.
+ */
+export class RedoApplier {
+  readonly #cache: BufferCache;
+  readonly #includeFile: (fileNumber: number) => boolean;
+  readonly #fromTsn: number;
+  readonly #onRecord: ((record: RedoRecord) => void) | undefined;
+  readonly #tolerateTorn: boolean;
+  /** Blocks that failed their checksum, waiting for an image (media recovery only): key → address. */
+  readonly #torn = new Map<string, { fileNumber: number; blockNumber: number; reason: string }>();
+  readonly #blocksPerSliceMax: number;
+  lastTsn = 0;
+  lastWallMs = 0;
+  records = 0;
+  changesApplied = 0;
+  changesSkipped = 0;
+  redoBytes = 0;
 
-  // A batch is applied in slices whose blocks fit comfortably in the cache, since a
-  // slice's blocks stay pinned while it is applied.
-  const blocksPerSliceMax = Math.max(8, Math.floor(cache.capacityBlocks / 4));
+  constructor(
+    cache: BufferCache,
+    options: {
+      readonly fromTsn: number;
+      readonly includeFile?: (fileNumber: number) => boolean;
+      readonly onRecord?: (record: RedoRecord) => void;
+      readonly tolerateTornBlocks?: boolean;
+    },
+  ) {
+    this.#cache = cache;
+    this.#fromTsn = options.fromTsn;
+    this.#includeFile = options.includeFile ?? (() => true);
+    this.#onRecord = options.onRecord;
+    this.#tolerateTorn = options.tolerateTornBlocks ?? false;
+    // A batch is applied in slices whose blocks fit comfortably in the cache, since a
+    // slice's blocks stay pinned while it is applied.
+    this.#blocksPerSliceMax = Math.max(8, Math.floor(cache.capacityBlocks / 4));
+  }
 
-  type Frame = Awaited<ReturnType<BufferCache['load']>>;
-  const applySlice = async (entries: readonly LogScanEntry[]): Promise<void> => {
+  /** Blocks still torn: no image has replaced them yet. */
+  get tornBlocks(): readonly { fileNumber: number; blockNumber: number; reason: string }[] {
+    return [...this.#torn.values()];
+  }
+
+  /**
+   * Applies the records of `entries` until `stopBefore` says a record must not be applied;
+   * returns true if it stopped there.
+   */
+  async apply(entries: readonly LogScanEntry[], stopBefore?: (record: RedoRecord) => boolean): Promise<boolean> {
+    let end = entries.length;
+    if (stopBefore !== undefined) {
+      const stop = entries.findIndex((entry) => entry.record.tsn >= this.#fromTsn && stopBefore(entry.record));
+      if (stop >= 0) end = stop;
+    }
+    // Slice by the number of changes, an upper bound on the distinct blocks a slice pins.
+    let sliceStart = 0;
+    let changes = 0;
+    for (let i = 0; i < end; i++) {
+      const count = entries[i].record.changes.length;
+      if (changes + count > this.#blocksPerSliceMax && i > sliceStart) {
+        await this.#applySlice(entries, sliceStart, i);
+        sliceStart = i;
+        changes = 0;
+      }
+      changes += count;
+    }
+    if (end > sliceStart) await this.#applySlice(entries, sliceStart, end);
+    return end < entries.length;
+  }
+
+  async #load(address: { fileNumber: number; blockNumber: number }): Promise<CacheFrame> {
+    try {
+      return await this.#cache.load(address);
+    } catch (error) {
+      if (!this.#tolerateTorn || !isDbError(error) || error.codeName !== 'BLOCK_CORRUPT') throw error;
+      // A block torn in a backup copy: an image later in the redo replaces it whole.
+      this.#cache.prepareNew(address);
+      this.#torn.set(`${address.fileNumber}:${address.blockNumber}`, { ...address, reason: error.message });
+      return this.#cache.frame(address)!;
+    }
+  }
+
+  async #applySlice(all: readonly LogScanEntry[], from: number, to: number): Promise<void> {
+    const cache = this.#cache;
+    const includeFile = this.#includeFile;
+    const fromTsn = this.#fromTsn;
     // First pass: number the distinct blocks (small-integer keys per file), and note each
     // change's block number in order, so the apply pass reads frames from an array.
     const slotsByFile = new Map<number, Map<number, number>>();
     const addresses: { fileNumber: number; blockNumber: number }[] = [];
     const changeSlots: number[] = [];
-    for (const entry of entries) {
-      if (entry.record.tsn < from.tsn) continue;
+    for (let e = from; e < to; e++) {
+      const entry = all[e];
+      if (entry.record.tsn < fromTsn) continue;
       for (const change of entry.record.changes) {
         if (!includeFile(change.fileNumber)) continue;
         let slots = slotsByFile.get(change.fileNumber);
@@ -96,22 +169,24 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
         changeSlots.push(slot);
       }
     }
-    const frames: Frame[] = [];
+    const frames: CacheFrame[] = [];
     try {
       for (const address of addresses) {
-        const frame = await cache.load(address);
+        const frame = await this.#load(address);
         cache.pin(frame);
         frames.push(frame);
       }
       let next = 0;
-      for (const entry of entries) {
+      for (let e = from; e < to; e++) {
+        const entry = all[e];
         const { record } = entry;
-        redoBytes += entry.totalBytes;
-        if (record.tsn < from.tsn) continue;
-        if (record.tsn <= lastTsn) assert(false, `redo out of order: TSN ${record.tsn} after ${lastTsn}`);
-        lastTsn = record.tsn;
-        records++;
-        options.onRecord?.(record);
+        this.redoBytes += entry.totalBytes;
+        if (record.tsn < fromTsn) continue;
+        if (record.tsn <= this.lastTsn) assert(false, `redo out of order: TSN ${record.tsn} after ${this.lastTsn}`);
+        this.lastTsn = record.tsn;
+        this.lastWallMs = record.wallMs;
+        this.records++;
+        this.#onRecord?.(record);
         // Whether a block needs this record is decided once, before its first change of
         // the record is applied: a record may change one block several times.
         const { changes } = record;
@@ -121,6 +196,10 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
           if (!includeFile(change.fileNumber)) continue;
           const slot = changeSlots[next++];
           const frame = frames[slot];
+          if (this.#torn.size > 0 && this.#stillTorn(change)) {
+            this.changesSkipped++;
+            continue;
+          }
           let apply: boolean;
           if (changes.length === 1) {
             apply = blockTsn(frame.bytes) < record.tsn;
@@ -131,35 +210,39 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
             if (decided === undefined) needed.set(slot, apply);
           }
           if (!apply) {
-            changesSkipped++;
+            this.changesSkipped++;
             continue;
           }
           applyBlockOp(frame.bytes, change, change.opcode, change.payload, record.tsn);
           cache.markChanged(frame, record.tsn);
-          changesApplied++;
+          this.changesApplied++;
         }
       }
     } finally {
       for (const frame of frames) cache.unpin(frame);
     }
-  };
+  }
 
-  const applyBatch = async (entries: readonly LogScanEntry[]): Promise<void> => {
-    // Slice by the number of changes, an upper bound on the distinct blocks a slice pins.
-    let sliceStart = 0;
-    let changes = 0;
-    for (let i = 0; i < entries.length; i++) {
-      const count = entries[i].record.changes.length;
-      if (changes + count > blocksPerSliceMax && i > sliceStart) {
-        await applySlice(entries.slice(sliceStart, i));
-        sliceStart = i;
-        changes = 0;
-      }
-      changes += count;
-    }
-    await applySlice(sliceStart === 0 ? entries : entries.slice(sliceStart));
-  };
+  /** For a torn block: true (skip the change) until an image or a format makes it whole. */
+  #stillTorn(change: ChangeVector): boolean {
+    const key = `${change.fileNumber}:${change.blockNumber}`;
+    if (!this.#torn.has(key)) return false;
+    if (change.opcode !== BlockOp.BlockImage && change.opcode !== BlockOp.Format) return true;
+    this.#torn.delete(key);
+    return false;
+  }
+}
 
+export async function rollForward(options: RollForwardOptions): Promise<RollForwardResult> {
+  const { from } = options;
+  const groups = onlineGroupsFrom(options.logGroups, from.sequence);
+  const warnings: string[] = [];
+  const applier = new RedoApplier(options.cache, {
+    fromTsn: from.tsn,
+    ...(options.includeFile === undefined ? {} : { includeFile: options.includeFile }),
+    ...(options.onRecord === undefined ? {} : { onRecord: options.onRecord }),
+  });
+  let end = { sequence: from.sequence, groupNumber: groups[0].number, offsetBytes: from.offsetBytes };
   for (const group of groups) {
     const isCurrent = group.state === 'CURRENT';
     const result = await scanLogGroup(
@@ -170,10 +253,18 @@ export async function rollForward(options: RollForwardOptions): Promise<RollForw
         memberPaths: group.members.filter((member) => member.status === 'VALID').map((member) => member.path),
         ...(isCurrent ? {} : { endBytes: group.endBytes }),
       },
-      applyBatch,
+      async (entries) => void (await applier.apply(entries)),
     );
     warnings.push(...result.warnings);
     end = { sequence: group.sequence, groupNumber: group.number, offsetBytes: result.endBytes };
   }
-  return { lastTsn, records, changesApplied, changesSkipped, redoBytes, end, warnings };
+  return {
+    lastTsn: applier.lastTsn,
+    records: applier.records,
+    changesApplied: applier.changesApplied,
+    changesSkipped: applier.changesSkipped,
+    redoBytes: applier.redoBytes,
+    end,
+    warnings,
+  };
 }

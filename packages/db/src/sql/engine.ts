@@ -21,6 +21,7 @@ import { clearLogGroup, renameDatafile, renameLogMember, setLogMode } from '../i
 import type { Engine, EngineSession, QueryOutput, ScramVerifier, StartupRequest } from '../wire/engine.js';
 import { createScramVerifier, formatScramVerifier, parseScramVerifier } from '../wire/scram.js';
 import type * as ast from './ast.js';
+import { beginBackup, endBackup } from './backup-admin.js';
 import { SqlCatalog, type TableStatistics } from './catalog.js';
 import {
   alterTable,
@@ -676,6 +677,12 @@ export class SqlEngine implements Engine {
         for (const file of statement.action.datafiles)
           await storage.addDatafile(tablespace.name, this.#datafileSpec(file));
         return 'ALTER TABLESPACE';
+      case 'beginBackup':
+        await beginBackup(this.instance, tablespace.name);
+        return 'ALTER TABLESPACE';
+      case 'endBackup':
+        await endBackup(this.instance, tablespace.name);
+        return 'ALTER TABLESPACE';
       default:
         throw new DbError(
           'FEATURE_NOT_SUPPORTED',
@@ -942,6 +949,12 @@ export class SqlEngine implements Engine {
       case 'dropLogfileMember':
         this.#requireOpen();
         await dropLogMember(instance.database.storage, action.member);
+        return 'ALTER DATABASE';
+      case 'beginBackup':
+        await beginBackup(instance);
+        return 'ALTER DATABASE';
+      case 'endBackup':
+        await endBackup(instance);
         return 'ALTER DATABASE';
       default:
         throw new DbError(

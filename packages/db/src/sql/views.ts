@@ -186,6 +186,20 @@ export function dynamicViews(source: ViewSource): VirtualRelation[] {
         ]),
     ),
     view(
+      'v$backup',
+      [
+        ['file#', T.int4],
+        ['status', T.text],
+        ['change#', T.int8],
+      ],
+      () =>
+        (state()?.datafiles ?? []).map((file) => [
+          file.number,
+          file.backupTsn === undefined ? 'NOT ACTIVE' : 'ACTIVE',
+          file.backupTsn === undefined ? null : BigInt(file.backupTsn),
+        ]),
+    ),
+    view(
       'v$archived_log',
       [
         ['name', T.text],

@@ -45,6 +45,12 @@ export interface DatafileHeader {
   readonly bitmapBlocks: number;
   /** Bumped on every header write; the copy with the higher value is current. */
   readonly headerSequence: number;
+  /**
+   * Non-zero while the file is in online backup mode (BEGIN BACKUP): the TSN the backup
+   * began at. The checkpoint stays frozen meanwhile, so a copy of the file names a
+   * checkpoint no later than the first full-block image its recovery may need.
+   */
+  readonly backupTsn: number;
 }
 
 function encodeHeader(block: Uint8Array, header: DatafileHeader): void {
@@ -68,6 +74,7 @@ function encodeHeader(block: Uint8Array, header: DatafileHeader): void {
   writeU64(block, base + 40, header.resetlogsTsn);
   view.setUint32(base + 48, header.bitmapBlocks, true);
   writeU64(block, base + 52, header.headerSequence);
+  writeU64(block, base + 60, header.backupTsn);
   sealBlock(block);
 }
 
@@ -88,12 +95,13 @@ function decodeHeader(block: Uint8Array): DatafileHeader | undefined {
     resetlogsTsn: readU64(block, base + 40),
     bitmapBlocks: view.getUint32(base + 48, true),
     headerSequence: readU64(block, base + 52),
+    backupTsn: readU64(block, base + 60),
   };
 }
 
 export interface CreateDatafileOptions {
   readonly path: string;
-  readonly header: Omit<DatafileHeader, 'headerSequence' | 'bitmapBlocks'>;
+  readonly header: Omit<DatafileHeader, 'headerSequence' | 'bitmapBlocks' | 'backupTsn'>;
   readonly sizeBlocks: number;
   /** The largest the file may grow (autoextend), which sizes the bitmap. */
   readonly maxBlocks: number;
@@ -144,7 +152,7 @@ export class Datafile {
       }
       throw error;
     }
-    const header: DatafileHeader = { ...options.header, bitmapBlocks, headerSequence: 0 };
+    const header: DatafileHeader = { ...options.header, bitmapBlocks, headerSequence: 0, backupTsn: 0 };
     const datafile = new Datafile(options.path, handle, header);
     const image = new Uint8Array(blockBytes);
     for (let copy = 0; copy < DATAFILE_HEADER_COPIES; copy++) {
@@ -280,11 +288,21 @@ export class Datafile {
     checkpointMs: number,
     resetlogsTsn = this.#header.resetlogsTsn,
   ): Promise<void> {
+    await this.writeHeader({ checkpointTsn, checkpointMs, resetlogsTsn });
+  }
+
+  /** Enters (a TSN) or leaves (0) online backup mode in the header. */
+  async writeBackupMode(backupTsn: number): Promise<void> {
+    await this.writeHeader({ backupTsn });
+  }
+
+  /** Writes the older header copy with `changes` applied, and syncs. */
+  async writeHeader(
+    changes: Partial<Pick<DatafileHeader, 'checkpointTsn' | 'checkpointMs' | 'resetlogsTsn' | 'backupTsn'>>,
+  ): Promise<void> {
     const next: DatafileHeader = {
       ...this.#header,
-      checkpointTsn,
-      checkpointMs,
-      resetlogsTsn,
+      ...changes,
       headerSequence: this.#header.headerSequence + 1,
     };
     const image = new Uint8Array(this.blockBytes);

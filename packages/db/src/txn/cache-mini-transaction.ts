@@ -22,8 +22,18 @@ import type { ChangeVector } from '../redo/redo-record.js';
 import { RetryAfter, type MiniTransaction } from './mini-transaction.js';
 
 /** Log room an mtr reserves: its record may not be larger. */
-export function mtrReserveBytes(blockBytes: number): number {
-  return 8 * blockBytes + 4096;
+export function mtrReserveBytes(blockBytes: number, withImages = false): number {
+  // With full-block images (online backup), a split's several blocks each carry one.
+  return (withImages ? 24 : 8) * blockBytes + 4096;
+}
+
+/**
+ * During online backup: which changed blocks must also log their full image in this mtr's
+ * record (the first change to each block of a file in backup mode), so that recovery of a
+ * copy that tore the block while cp read it can restore the whole block.
+ */
+export interface BlockImagePolicy {
+  takeImage(address: BlockAddress): boolean;
 }
 
 export class CacheMiniTransaction implements MiniTransaction {
@@ -34,10 +44,13 @@ export class CacheMiniTransaction implements MiniTransaction {
   readonly #changes: ChangeVector[] = [];
   #done = false;
 
-  constructor(cache: BufferCache, redo: LogWriter) {
+  readonly #images: BlockImagePolicy | undefined;
+
+  constructor(cache: BufferCache, redo: LogWriter, images?: BlockImagePolicy) {
     this.#cache = cache;
     this.#redo = redo;
-    this.#reserveBytes = mtrReserveBytes(cache.blockBytes);
+    this.#images = images;
+    this.#reserveBytes = mtrReserveBytes(cache.blockBytes, images !== undefined);
     if (!redo.hasRoomFor(this.#reserveBytes)) throw new RetryAfter('log switch', redo.requestSpace());
     this.tsn = redo.lastTsn + 1;
   }
@@ -110,12 +123,29 @@ export class CacheMiniTransaction implements MiniTransaction {
     assert(!this.#done, 'mtr committed twice');
     this.#done = true;
     if (this.#changes.length === 0) return 0;
+    if (this.#images !== undefined) this.#appendImages();
     const tsn = this.#redo.tryAppend({ flags, txnId, changes: this.#changes });
     assert(
       tsn === this.tsn,
       () => `mtr expected TSN ${this.tsn}, the log gave ${String(tsn)} (reserve ${this.#reserveBytes} bytes)`,
     );
     return tsn;
+  }
+
+  /** The after-images of the blocks the policy asks for, last in the record (replay ends with them). */
+  #appendImages(): void {
+    const seen = new Set<string>();
+    const images: ChangeVector[] = [];
+    for (const change of this.#changes) {
+      const key = `${change.fileNumber}:${change.blockNumber}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (!this.#images!.takeImage(change)) continue;
+      const frame = this.#cache.frame(change);
+      assert(frame !== undefined, () => `changed block ${key} left the cache before its mtr committed`);
+      images.push({ ...change, opcode: BlockOp.BlockImage, payload: frame.bytes.slice() });
+    }
+    this.#changes.push(...images);
   }
 
   /**
