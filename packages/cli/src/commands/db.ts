@@ -19,6 +19,7 @@ import {
   type ShutdownMode,
 } from '@tandem/db';
 import type { CliIo } from '../main.js';
+import { registerExportCommands } from './db-export.js';
 
 type Stage = 'NOMOUNT' | 'MOUNT' | 'OPEN';
 
@@ -73,7 +74,9 @@ function logTo(io: CliIo): (level: string, line: string) => void {
 }
 
 export function registerDbCommand(program: Command, io: CliIo): void {
-  const db = program.command('db').description('the Tandem database: create, start, boot and stop a database server');
+  const db = program
+    .command('db')
+    .description('the Tandem database: create, start, boot and stop a database server; export and import its data');
 
   db.command('init')
     .description(
@@ -242,4 +245,6 @@ export function registerDbCommand(program: Command, io: CliIo): void {
       }
       io.out(`[notice] tandem db: server pid ${running.pid} stopped (${mode})\n`);
     });
+
+  registerExportCommands(db, io);
 }

@@ -476,7 +476,9 @@ export type AlterTableAction =
   | { readonly kind: 'renameColumn'; readonly from: string; readonly to: string }
   | { readonly kind: 'renameTable'; readonly to: string }
   | { readonly kind: 'setDefault'; readonly column: string; readonly expr?: Expr }
-  | { readonly kind: 'setNotNull'; readonly column: string; readonly notNull: boolean };
+  | { readonly kind: 'setNotNull'; readonly column: string; readonly notNull: boolean }
+  /** OWNER TO user: an import gives each table back to the user that owned it. */
+  | { readonly kind: 'setOwner'; readonly owner: string };
 
 export interface AlterTableStatement {
   readonly kind: 'alterTable';

@@ -469,7 +469,25 @@ async function alterAction(name: string, action: ast.AlterTableAction, context: 
       }));
       return name;
     }
+    case 'setOwner':
+      await setOwner(name, action.owner, context);
+      return name;
   }
+}
+
+/**
+ * ALTER TABLE ... OWNER TO: an administrator's statement (it gives a table away), used by
+ * tandem db import to hand each table back to its owner after sys created it.
+ */
+async function setOwner(table: string, owner: string, context: DdlContext): Promise<void> {
+  const { engine, session } = context;
+  if (!engine.isAdministrator(session.user)) {
+    throw new DbError('INSUFFICIENT_PRIVILEGE', `must be an administrator to change the owner of table ${table}`);
+  }
+  if (owner !== 'sys' && engine.database.catalog.object('user', owner) === undefined) {
+    throw new DbError('UNDEFINED_OBJECT', `role "${owner}" does not exist`);
+  }
+  await engine.database.alterDefinition(table, (d) => ({ ...d, owner }));
 }
 
 function column(definition: TableDefinition, name: string, table: string): ColumnDefinition {

@@ -518,6 +518,8 @@ function formatAlterTableAction(a: AlterTableAction): string {
       return `ALTER COLUMN ${qi(a.column)} ${a.expr === undefined ? 'DROP DEFAULT' : `SET DEFAULT ${operand(a.expr)}`}`;
     case 'setNotNull':
       return `ALTER COLUMN ${qi(a.column)} ${a.notNull ? 'SET' : 'DROP'} NOT NULL`;
+    case 'setOwner':
+      return `OWNER TO ${qi(a.owner)}`;
   }
 }
 

@@ -231,6 +231,19 @@ export class SqlEngine implements Engine {
           };
         });
       },
+      ddl: {
+        isAdministrator: (user) => this.isAdministrator(user),
+        objects: () =>
+          database === undefined
+            ? undefined
+            : {
+                database,
+                sequences: this.sequences,
+                users: database.catalog
+                  .objects<StoredUser>('user')
+                  .map((entry) => ({ name: entry.name, ...entry.value })),
+              },
+      },
       sessions: () =>
         this.sessions().map((session) => ({
           id: session.id,
@@ -549,7 +562,7 @@ export class SqlEngine implements Engine {
       throw new DbError('DUPLICATE_OBJECT', `role "${statement.name}" already exists`);
     }
     const user: StoredUser = {
-      verifier: formatScramVerifier(createScramVerifier(statement.password ?? randomPassword())),
+      verifier: storedVerifier(statement.password ?? randomPassword()),
       login: statement.login && statement.password !== undefined,
       superuser: statement.superuser ?? false,
       ...(statement.defaultTablespace === undefined ? {} : { defaultTablespace: statement.defaultTablespace }),
@@ -576,9 +589,7 @@ export class SqlEngine implements Engine {
     if (stored === undefined) throw new DbError('UNDEFINED_OBJECT', `role "${statement.name}" does not exist`);
     await catalog.putObject('user', statement.name, {
       ...stored,
-      ...(statement.password === undefined
-        ? {}
-        : { verifier: formatScramVerifier(createScramVerifier(statement.password)), login: true }),
+      ...(statement.password === undefined ? {} : { verifier: storedVerifier(statement.password), login: true }),
       ...(statement.login === undefined ? {} : { login: statement.login }),
       ...(statement.defaultTablespace === undefined ? {} : { defaultTablespace: statement.defaultTablespace }),
     });
@@ -981,6 +992,22 @@ function executableRoot(executable: Executable): PlanNode {
 
 function indent(lines: readonly string[]): string[] {
   return lines.map((line, i) => (i === 0 ? `  ->  ${line}` : `      ${line}`));
+}
+
+/**
+ * The verifier stored for a password. As in PostgreSQL, a password that is itself a
+ * SCRAM-SHA-256 verifier is taken as already hashed: that is how an import gives users back
+ * their passwords without knowing them.
+ */
+function storedVerifier(password: string): string {
+  if (password.startsWith('SCRAM-SHA-256$')) {
+    try {
+      return formatScramVerifier(parseScramVerifier(password));
+    } catch {
+      // Not a well-formed verifier: PostgreSQL takes it as a plain password, and so do we.
+    }
+  }
+  return formatScramVerifier(createScramVerifier(password));
 }
 
 export function randomPassword(): string {

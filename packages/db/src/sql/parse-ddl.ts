@@ -262,7 +262,11 @@ function parseAlterTableAction(c: Cursor): AlterTableAction {
     return { kind: 'renameColumn', from, to: c.colId() };
   }
   if (c.acceptWord('alter')) return parseAlterColumn(c);
-  if (c.isWord('set') || c.isWord('owner') || c.isWord('enable') || c.isWord('disable') || c.isWord('cluster')) {
+  if (c.acceptWord('owner')) {
+    c.expectWord('to');
+    return { kind: 'setOwner', owner: c.colId() };
+  }
+  if (c.isWord('set') || c.isWord('enable') || c.isWord('disable') || c.isWord('cluster')) {
     throw c.unsupported(`ALTER TABLE ... ${token.value.toUpperCase()} is not supported`);
   }
   throw c.syntaxError();

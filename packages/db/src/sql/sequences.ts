@@ -8,7 +8,7 @@ import { DbError } from '../errors.js';
 import type { SequenceOptions } from './ast.js';
 import type { SqlType } from './types/types.js';
 
-interface StoredSequence {
+export interface StoredSequence {
   readonly type: 'int2' | 'int4' | 'int8';
   readonly start: string;
   readonly increment: string;
@@ -92,6 +92,15 @@ export class Sequences {
     if (!this.exists(name)) throw new DbError('NO_SUCH_TABLE', `sequence "${name}" does not exist`);
     await this.#catalog.removeObject('sequence', name);
     this.#live.delete(name);
+  }
+
+  /**
+   * A sequence's options and the value the next nextval will hand out (what an export
+   * needs to recreate it); reserves nothing.
+   */
+  describe(name: string): StoredSequence & { readonly next: bigint } {
+    const live = this.#load(name);
+    return { ...live.stored, next: live.next };
   }
 
   /** nextval. */

@@ -5,6 +5,7 @@
 import type { ControlFileState } from '../control/control-state.js';
 import type { Instance } from '../instance/instance.js';
 import { scanArchiveDestinations, type ArchivedLog } from '../redo/archive-file.js';
+import { ddlExportView, type DdlSource } from './ddl-export.js';
 import type { Row } from './expr.js';
 import type { VirtualRelation } from './planner.js';
 import { T, type SqlType } from './types/types.js';
@@ -28,6 +29,8 @@ export interface ViewSource {
       readonly default?: string;
     }[];
   }[];
+  /** What tandem$ddl (ddl-export.ts) reads. */
+  readonly ddl: DdlSource;
   sessions(): readonly {
     readonly id: number;
     readonly user: string;
@@ -386,5 +389,6 @@ export function dynamicViews(source: ViewSource): VirtualRelation[] {
           .filter((session) => session.transactionId !== undefined && session.transactionId > 0)
           .map((session) => [BigInt(session.transactionId!), session.id, session.user, 'ACTIVE']),
     ),
+    ddlExportView(source.ddl),
   ];
 }
