@@ -41,6 +41,8 @@ export interface DatafileEntry {
    * bring it current before it comes online.
    */
   readonly status?: DatafileStatus;
+  /** When taken offline while OPEN: the TSN after which no redo for it exists. */
+  readonly offlineTsn?: number;
   /** While in online backup mode (BEGIN BACKUP): the TSN at which the backup began. */
   readonly backupTsn?: number;
 }

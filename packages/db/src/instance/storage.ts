@@ -337,6 +337,14 @@ export class Storage {
     const { fs, alert } = io;
     const control = mounted ?? (await Storage.mount(io, options.controlFilePaths));
     const state = control.state;
+    if (state.mediaRecovery !== undefined) {
+      if (mounted === undefined) await control.close();
+      throw new DbError(
+        'RESETLOGS_REQUIRED',
+        `the database was recovered incompletely (to TSN ${state.mediaRecovery.recoveredToTsn}, until ${state.mediaRecovery.kind}): ` +
+          `it opens only with ALTER DATABASE OPEN RESETLOGS`,
+      );
+    }
 
     const datafiles = new Map<number, Datafile>();
     const closeAll = async (): Promise<void> => {

@@ -770,7 +770,9 @@ export type AlterDatabaseAction =
         | { readonly kind: 'database' }
         | { readonly kind: 'datafile'; readonly files: readonly (string | number)[] }
         | { readonly kind: 'tablespace'; readonly names: readonly string[] }
-        | { readonly kind: 'cancel' };
+        | { readonly kind: 'cancel' }
+        /** RECOVER LOGFILE 'path': the log a manual recovery applies next. */
+        | { readonly kind: 'logfile'; readonly path: string };
       readonly until?: RecoverUntil;
       readonly usingBackupControlfile: boolean;
     }

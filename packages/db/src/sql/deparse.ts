@@ -672,6 +672,9 @@ function formatAlterDatabaseAction(a: AlterDatabaseAction): string {
         case 'cancel':
           text += ' CANCEL';
           break;
+        case 'logfile':
+          text += ` LOGFILE ${quoteString(a.target.path)}`;
+          break;
       }
       if (a.until !== undefined) {
         if (a.until.kind === 'cancel') text += ' UNTIL CANCEL';

@@ -21,7 +21,7 @@ import { clearLogGroup, renameDatafile, renameLogMember, setLogMode } from '../i
 import type { Engine, EngineSession, QueryOutput, ScramVerifier, StartupRequest } from '../wire/engine.js';
 import { createScramVerifier, formatScramVerifier, parseScramVerifier } from '../wire/scram.js';
 import type * as ast from './ast.js';
-import { beginBackup, endBackup } from './backup-admin.js';
+import { beginBackup, checkNoRecovery, endBackup, openResetlogs, recover } from './backup-admin.js';
 import { SqlCatalog, type TableStatistics } from './catalog.js';
 import {
   alterTable,
@@ -433,7 +433,7 @@ export class SqlEngine implements Engine {
       case 'alterSystem':
         return this.#alterSystem(statement, session);
       case 'alterDatabase':
-        return this.#alterDatabase(statement, session);
+        return this.#alterDatabase(statement, session, out);
       case 'createDatabase':
         return this.#createDatabase(statement, session);
       case 'createTablespace':
@@ -903,7 +903,7 @@ export class SqlEngine implements Engine {
     }
   }
 
-  async #alterDatabase(statement: ast.AlterDatabaseStatement, session: SqlSession): Promise<string> {
+  async #alterDatabase(statement: ast.AlterDatabaseStatement, session: SqlSession, out: QueryOutput): Promise<string> {
     this.#requireSys(session, 'ALTER DATABASE');
     const action = statement.action;
     const instance = this.instance;
@@ -913,10 +913,13 @@ export class SqlEngine implements Engine {
         await instance.mount();
         return 'ALTER DATABASE';
       case 'open':
-        if (action.resetlogs === true)
-          throw new DbError('FEATURE_NOT_SUPPORTED', 'OPEN RESETLOGS comes with media recovery');
-        await instance.open();
+        checkNoRecovery(instance);
+        if (action.resetlogs === true) await openResetlogs(instance, out);
+        else await instance.open();
         this.#catalogOrThrow();
+        return 'ALTER DATABASE';
+      case 'recover':
+        await recover(instance, action, out);
         return 'ALTER DATABASE';
       case 'archivelog':
         this.#expectStage('MOUNT', 'ALTER DATABASE ARCHIVELOG');

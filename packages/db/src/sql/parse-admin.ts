@@ -927,6 +927,7 @@ function parseRecover(c: Cursor): AlterDatabaseAction {
   const automatic = c.acceptWord('automatic');
   let target: Extract<AlterDatabaseAction, { kind: 'recover' }>['target'] = { kind: 'database' };
   if (c.acceptWord('cancel')) target = { kind: 'cancel' };
+  else if (c.acceptWord('logfile')) target = { kind: 'logfile', path: c.stringValue() };
   else if (c.acceptWord('datafile')) target = { kind: 'datafile', files: c.list(() => parseFileRef(c)) };
   else if (c.acceptWord('tablespace')) target = { kind: 'tablespace', names: c.list(() => c.colId()) };
   else c.acceptWord('database');

@@ -339,6 +339,7 @@ const statementCases: [string, Statement][] = [
   ["ALTER DATABASE CREATE DATAFILE 'x' AS 'y'", { kind: 'alterDatabase', action: { kind: 'createDatafile', file: 'x', as: 'y' }, pos: P }],
   ["ALTER DATABASE CREATE DATAFILE 'x'", { kind: 'alterDatabase', action: { kind: 'createDatafile', file: 'x' }, pos: P }],
   ["ALTER DATABASE RECOVER AUTOMATIC DATABASE UNTIL TIME '2026-11-21 10:00:00'", { kind: 'alterDatabase', action: { kind: 'recover', automatic: true, target: { kind: 'database' }, until: { kind: 'time', time: '2026-11-21 10:00:00' }, usingBackupControlfile: false }, pos: P }],
+  ["ALTER DATABASE RECOVER LOGFILE '/arch/log-t1-r1-s7.arc'", { kind: 'alterDatabase', action: { kind: 'recover', automatic: false, target: { kind: 'logfile', path: '/arch/log-t1-r1-s7.arc' }, until: undefined, usingBackupControlfile: false }, pos: P }],
   ['ALTER DATABASE RECOVER DATABASE UNTIL CANCEL', { kind: 'alterDatabase', action: { kind: 'recover', automatic: false, target: { kind: 'database' }, until: { kind: 'cancel' }, usingBackupControlfile: false }, pos: P }],
   ['ALTER DATABASE RECOVER AUTOMATIC DATABASE UNTIL CHANGE 12345', { kind: 'alterDatabase', action: { kind: 'recover', automatic: true, target: { kind: 'database' }, until: { kind: 'change', tsn: 12345n }, usingBackupControlfile: false }, pos: P }],
   ["ALTER DATABASE RECOVER AUTOMATIC DATAFILE '/p/f.dtf'", { kind: 'alterDatabase', action: { kind: 'recover', automatic: true, target: { kind: 'datafile', files: ['/p/f.dtf'] }, usingBackupControlfile: false }, pos: P }],

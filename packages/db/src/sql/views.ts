@@ -155,7 +155,11 @@ export function dynamicViews(source: ViewSource): VirtualRelation[] {
             file.path,
             tablespace?.name ?? null,
             file.tablespaceNumber,
-            tablespace?.kind === 'SYSTEM' ? 'SYSTEM' : 'ONLINE',
+            file.status !== undefined && file.status !== 'ONLINE'
+              ? file.status
+              : tablespace?.kind === 'SYSTEM'
+                ? 'SYSTEM'
+                : 'ONLINE',
             BigInt(file.checkpointTsn),
             BigInt(file.creationTsn),
             BigInt(file.sizeBlocks) * BigInt(control.blockBytes),
@@ -187,6 +191,27 @@ export function dynamicViews(source: ViewSource): VirtualRelation[] {
           BigInt(group.firstTsn),
           BigInt(group.nextTsn),
         ]),
+    ),
+    view(
+      'v$database_incarnation',
+      [
+        ['incarnation#', T.int4],
+        ['resetlogs_tsn', T.int8],
+        ['resetlogs_time', T.timestamptz],
+        ['prior_incarnation#', T.int4],
+        ['status', T.text],
+      ],
+      () => {
+        const control = state();
+        if (control === undefined) return [];
+        return [...(control.pastIncarnations ?? []), control.incarnation].map((incarnation) => [
+          incarnation.number,
+          BigInt(incarnation.resetlogsTsn),
+          BigInt(incarnation.resetlogsMs) * 1000n,
+          incarnation.parent ?? null,
+          incarnation.number === control.incarnation.number ? 'CURRENT' : 'PARENT',
+        ]);
+      },
     ),
     view(
       'v$backup',
