@@ -16,6 +16,8 @@ export const TdbCode = {
   FILE_EXISTS: { code: 'TDB-1008', sqlState: '42710' },
   /** A path named in a command is not a datafile or log member of the database. */
   NO_SUCH_DATABASE_FILE: { code: 'TDB-1009', sqlState: '58P01' },
+  /** A block of a datafile that is offline (its tablespace taken OFFLINE, or needing media recovery). */
+  DATAFILE_OFFLINE: { code: 'TDB-1010', sqlState: '55000' },
   // 2xxx: redo log
   REDO_RECORD_CORRUPT: { code: 'TDB-2001', sqlState: 'XX001' },
   REDO_MEMBER_LOST: { code: 'TDB-2002', sqlState: '58030' },

@@ -221,4 +221,78 @@ describe('media recovery', () => {
     await sys.end();
     await db.server.stop('IMMEDIATE');
   });
+
+  it('recovers a tablespace whose file was lost while OPEN: OFFLINE IMMEDIATE, restore, RECOVER, ONLINE', async () => {
+    const db = await archivelogDatabase();
+    const sys = await connect(db);
+    const file = join(db.directory, 'sales01.dtf');
+    await sys.query("CREATE TABLESPACE sales DATAFILE 'sales01.dtf' SIZE 4M AUTOEXTEND ON NEXT 1M MAXSIZE 64M");
+    await sys.query('create table ledger (id int primary key, note text) tablespace sales');
+    await sys.query('create table other (id int primary key)');
+    await insertRows(sys, 1, 200);
+    await sys.query('ALTER TABLESPACE sales BEGIN BACKUP');
+    const copy = join(db.directory, 'sales01.bak');
+    await copyFile(file, copy);
+    await sys.query('ALTER TABLESPACE sales END BACKUP');
+    await insertRows(sys, 1001, 300);
+    await sys.query('ALTER SYSTEM SWITCH LOGFILE');
+    await insertRows(sys, 2001, 100);
+    const expected = await ids(sys);
+
+    await unlink(file);
+    await sys.query('ALTER TABLESPACE sales OFFLINE IMMEDIATE');
+    expect((await sys.query("select status from v$datafile where name like '%sales01.dtf'")).rows).toEqual([
+      { status: 'RECOVER' },
+    ]);
+    await expect(sys.query('select count(*) from ledger')).rejects.toMatchObject({
+      code: '55000',
+      message: expect.stringMatching(/^TDB-1010: datafile \d+ .* is offline/) as string,
+    });
+    // The rest of the database stays open.
+    await sys.query('insert into other values (1), (2)');
+    await copyFile(copy, file);
+    await expect(sys.query('ALTER TABLESPACE sales ONLINE')).rejects.toMatchObject({
+      message: expect.stringMatching(/^TDB-4002: .*needs media recovery/) as string,
+    });
+    const notices = await run(sys, 'ALTER DATABASE RECOVER AUTOMATIC TABLESPACE sales');
+    expect(notices.at(-1)).toMatch(/media recovery complete/);
+    await sys.query('ALTER TABLESPACE sales ONLINE');
+    expect(await ids(sys)).toEqual(expected);
+    await insertRows(sys, 3001, 10);
+    await sys.end();
+    await db.server.stop('IMMEDIATE');
+
+    await restart(db, 'OPEN');
+    const again = await connect(db);
+    expect(await ids(again)).toEqual([...expected, ...Array.from({ length: 10 }, (_, i) => 3001 + i)]);
+    expect((await again.query('select count(*)::int as n from other')).rows).toEqual([{ n: 2 }]);
+    await again.end();
+    await db.server.stop('IMMEDIATE');
+  });
+
+  it('makes a lost datafile with no backup anew (CREATE DATAFILE) and recovers it from every log since', async () => {
+    const db = await archivelogDatabase();
+    let sys = await connect(db);
+    const file = join(db.directory, 'hist01.dtf');
+    await sys.query("CREATE TABLESPACE hist DATAFILE 'hist01.dtf' SIZE 2M AUTOEXTEND ON NEXT 1M MAXSIZE 64M");
+    await sys.query('create table ledger (id int primary key, note text) tablespace hist');
+    await insertRows(sys, 1, 300);
+    await sys.query('ALTER SYSTEM SWITCH LOGFILE');
+    await insertRows(sys, 1001, 300);
+    await sys.query('delete from ledger where id % 7 = 0');
+    const expected = await ids(sys);
+    await sys.end();
+    await db.server.stop('ABORT');
+
+    await unlink(file);
+    await restart(db, 'MOUNT');
+    sys = await connect(db);
+    await sys.query("ALTER DATABASE CREATE DATAFILE 'hist01.dtf'");
+    const notices = await run(sys, "ALTER DATABASE RECOVER AUTOMATIC DATAFILE 'hist01.dtf'");
+    expect(notices.at(-1)).toMatch(/media recovery complete/);
+    await sys.query('ALTER DATABASE OPEN');
+    expect(await ids(sys)).toEqual(expected);
+    await sys.end();
+    await db.server.stop('IMMEDIATE');
+  });
 });

@@ -357,6 +357,8 @@ export class Storage {
     const staleFiles: string[] = [];
     try {
       for (const entry of state.datafiles) {
+        // An offline file stays closed (its tablespace's tables answer TDB-1010) until ONLINE.
+        if ((entry.status ?? 'ONLINE') !== 'ONLINE') continue;
         const datafile = await openOrRecreateTemp(io, state, entry);
         datafiles.set(entry.number, datafile);
         const { checkpointTsn, resetlogsTsn } = datafile.header;
@@ -383,7 +385,15 @@ export class Storage {
     const files = {
       datafile: (fileNumber: number) => {
         const datafile = datafiles.get(fileNumber);
-        assert(datafile !== undefined, () => `no datafile ${fileNumber}`);
+        if (datafile === undefined) {
+          const entry = control.state.datafiles.find((candidate) => candidate.number === fileNumber);
+          assert(entry !== undefined, () => `no datafile ${fileNumber}`);
+          throw new DbError(
+            'DATAFILE_OFFLINE',
+            `datafile ${fileNumber} ('${entry.path}') is offline (${entry.status ?? 'being taken offline'}): ` +
+              `bring its tablespace ONLINE${entry.status === 'RECOVER' ? ' after media recovery (ALTER DATABASE RECOVER TABLESPACE ...)' : ''}`,
+          );
+        }
         return datafile;
       },
       has: (fileNumber: number) => datafiles.has(fileNumber),
@@ -428,7 +438,7 @@ export class Storage {
       }
       const started = io.clock.monotonicMs();
       // Redo for a datafile that was dropped later (DROP TABLESPACE) has nowhere to go.
-      const known = new Set(state.datafiles.map((entry) => entry.number));
+      const known = new Set(datafiles.keys());
       const rolled = await rollForward({
         fs,
         cache,
@@ -502,6 +512,7 @@ export class Storage {
         },
       });
       for (const entry of state.datafiles) {
+        if (!datafiles.has(entry.number)) continue;
         const tablespace = state.tablespaces.find((ts) => ts.number === entry.tablespaceNumber);
         await space.addFile({
           datafile: files.datafile(entry.number),
@@ -774,6 +785,111 @@ export class Storage {
     });
     for (const entry of entries) this.#stopImages(entry.number);
     this.io.alert.notice(`end backup: datafiles ${entries.map((entry) => entry.number).join(', ')}`);
+  }
+
+  /**
+   * ALTER TABLESPACE ... OFFLINE [NORMAL | IMMEDIATE]. NORMAL writes the files' blocks
+   * first (they need no recovery); IMMEDIATE does not (the files may be lost already), so
+   * their cached changes are dropped and they need media recovery before ONLINE. Either
+   * way no redo for them exists past `offlineTsn`, where their recovery is complete. The
+   * caller keeps sessions away from the tablespace's tables (table locks).
+   */
+  async takeOffline(fileNumbers: readonly number[], mode: 'normal' | 'immediate'): Promise<number> {
+    this.#assertUsable();
+    const entries = this.#datafileEntries(fileNumbers).filter((entry) => (entry.status ?? 'ONLINE') === 'ONLINE');
+    const inBackup = entries.find((entry) => entry.backupTsn !== undefined);
+    if (inBackup !== undefined) {
+      throw new DbError('BACKUP_MODE', `datafile ${inBackup.number} is in backup mode: END BACKUP first`);
+    }
+    if (mode === 'normal') await this.checkpointer.full('tablespace offline');
+    let offlineTsn = 0;
+    await this.checkpointer.between(async () => {
+      offlineTsn = this.redo.lastTsn;
+      for (const entry of entries) {
+        const datafile = this.datafiles.get(entry.number);
+        if (mode === 'normal' && datafile !== undefined) {
+          await datafile.writeHeader({ checkpointTsn: offlineTsn + 1, checkpointMs: this.io.clock.nowMs() });
+        }
+        this.space.removeFile(entry.number);
+        this.cache.discardFile(entry.number, mode === 'immediate');
+        (this.datafiles as Map<number, Datafile>).delete(entry.number);
+        await datafile?.close().catch(() => undefined);
+      }
+      const offline = new Set(entries.map((entry) => entry.number));
+      await this.control.update((current) => ({
+        ...current,
+        datafiles: current.datafiles.map((entry) =>
+          offline.has(entry.number)
+            ? {
+                ...entry,
+                status: mode === 'normal' ? ('OFFLINE' as const) : ('RECOVER' as const),
+                offlineTsn,
+                ...(mode === 'normal' ? { checkpointTsn: offlineTsn + 1 } : {}),
+              }
+            : entry,
+        ),
+      }));
+    });
+    this.io.alert.notice(
+      `datafiles ${entries.map((entry) => entry.number).join(', ')} offline (${mode.toUpperCase()}) at TSN ${offlineTsn}` +
+        (mode === 'immediate' ? '; they need media recovery before ONLINE' : ''),
+    );
+    return offlineTsn;
+  }
+
+  /** ALTER TABLESPACE ... ONLINE: reopens offline files that hold every change up to their offline TSN. */
+  async bringOnline(fileNumbers: readonly number[]): Promise<void> {
+    this.#assertUsable();
+    const state = this.control.state;
+    const entries = this.#datafileEntries(fileNumbers).filter((entry) => (entry.status ?? 'ONLINE') !== 'ONLINE');
+    const needRecovery = entries.filter((entry) => entry.status === 'RECOVER');
+    if (needRecovery.length > 0) {
+      throw new DbError(
+        'MEDIA_RECOVERY_NEEDED',
+        `datafile ${needRecovery.map((entry) => `${entry.number} ('${entry.path}')`).join(', ')} needs media recovery ` +
+          `first: restore it if it is lost, then ALTER DATABASE RECOVER TABLESPACE ... (or DATAFILE ...)`,
+      );
+    }
+    const opened: Datafile[] = [];
+    try {
+      for (const entry of entries) {
+        const datafile = await Datafile.open(this.io.fs, entry.path, entry.number, state.blockBytes);
+        opened.push(datafile);
+        const { checkpointTsn, resetlogsTsn } = datafile.header;
+        if (resetlogsTsn !== state.incarnation.resetlogsTsn || checkpointTsn <= (entry.offlineTsn ?? 0)) {
+          throw new DbError(
+            'MEDIA_RECOVERY_NEEDED',
+            `datafile ${entry.number} ('${entry.path}') is older than when it went offline (its checkpoint is TSN ` +
+              `${checkpointTsn}, offline at TSN ${entry.offlineTsn ?? 0}): recover it first (ALTER DATABASE RECOVER TABLESPACE ...)`,
+          );
+        }
+      }
+    } catch (error) {
+      await Promise.allSettled(opened.map((datafile) => datafile.close()));
+      throw error;
+    }
+    for (const [i, entry] of entries.entries()) {
+      const datafile = opened[i];
+      const tablespace = state.tablespaces.find((ts) => ts.number === entry.tablespaceNumber);
+      (this.datafiles as Map<number, Datafile>).set(entry.number, datafile);
+      await this.space.addFile({
+        datafile,
+        tablespaceName: tablespace?.name ?? '?',
+        sizeBlocks: Math.max(entry.sizeBlocks, await datafile.sizeBlocks()),
+        autoextend: entry.autoextend,
+      });
+    }
+    const online = new Map(entries.map((entry, i) => [entry.number, opened[i].header.checkpointTsn]));
+    await this.control.update((current) => ({
+      ...current,
+      datafiles: current.datafiles.map((entry) => {
+        const checkpointTsn = online.get(entry.number);
+        if (checkpointTsn === undefined) return entry;
+        const { status: _status, offlineTsn: _offlineTsn, ...rest } = entry;
+        return { ...rest, checkpointTsn };
+      }),
+    }));
+    this.io.alert.notice(`datafiles ${entries.map((entry) => entry.number).join(', ')} online`);
   }
 
   #datafileEntries(fileNumbers: readonly number[]): DatafileEntry[] {

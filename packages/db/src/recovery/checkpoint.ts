@@ -98,7 +98,10 @@ export class Checkpointer {
       checkpoint: { sequence: position.sequence, offsetBytes: position.offsetBytes, tsn: checkpointTsn },
       checkpointMs: wallMs,
       datafiles: state.datafiles.map((file) =>
-        file.backupTsn !== undefined ? file : { ...file, checkpointTsn: Math.max(file.checkpointTsn, checkpointTsn) },
+        // Frozen in backup mode; an offline file holds only what it held when it went offline.
+        file.backupTsn !== undefined || (file.status ?? 'ONLINE') !== 'ONLINE'
+          ? file
+          : { ...file, checkpointTsn: Math.max(file.checkpointTsn, checkpointTsn) },
       ),
       logGroups: state.logGroups.map((group) =>
         // Released only if the recorded position is past the group: the position can lag

@@ -295,8 +295,11 @@ export class MediaRecovery {
       );
     }
     // UNTIL CHANGE n recovers to n exactly (no record between the last applied one and n).
+    // A tablespace recovered while offline is complete at its offline TSN (no redo after it).
     const recoveredToTsn =
-      this.#target.kind === 'change' ? this.#target.tsn : Math.max(this.#applier.lastTsn, this.#fromTsn - 1);
+      this.#target.kind === 'change'
+        ? this.#target.tsn
+        : Math.max(this.#applier.lastTsn, this.#fromTsn - 1, this.#scope.completeAtTsn ?? 0);
     await this.#dbwr.writeDirty();
     if (incomplete) await this.#checkConsistentAt(recoveredToTsn);
     const checkpointTsn = recoveredToTsn + 1;
@@ -521,11 +524,12 @@ export async function recordRecovery(
     datafiles: current.datafiles.map((entry) => {
       if (!recovered.has(entry.number)) return entry;
       const status = options.whileOpen ? 'OFFLINE' : 'ONLINE';
-      const { status: _status, ...rest } = entry;
+      // Recovered in MOUNT: back online, and no longer bound to an offline point.
+      const { status: _status, offlineTsn, ...rest } = entry;
       return {
         ...rest,
         checkpointTsn: outcome.kind === 'incomplete' ? checkpointTsn : Math.max(entry.checkpointTsn, checkpointTsn),
-        ...(status === 'ONLINE' ? {} : { status }),
+        ...(status === 'ONLINE' ? {} : { status, ...(offlineTsn === undefined ? {} : { offlineTsn }) }),
       };
     }),
     ...(outcome.kind === 'incomplete' && target.kind !== 'complete'

@@ -306,3 +306,112 @@ function datafileByRef(instance: Instance, state: ControlFileState, ref: string 
   }
   return entry;
 }
+
+// ---------------------------------------------------------------------------------------
+// Offline and online tablespaces and datafiles; CREATE DATAFILE.
+
+/** ALTER TABLESPACE t OFFLINE [NORMAL | IMMEDIATE] (OPEN): the caller holds its tables' locks. */
+export async function tablespaceOffline(
+  instance: Instance,
+  tablespace: string,
+  mode: 'normal' | 'immediate',
+): Promise<number> {
+  const storage = instance.database.storage;
+  const state = storage.control.state;
+  const found = state.tablespaces.find((ts) => ts.name.toLowerCase() === tablespace.toLowerCase());
+  if (found !== undefined && found.kind !== 'USER') {
+    throw new DbError('INVALID_PARAMETER', `the ${found.kind} tablespace ${found.name} cannot be taken offline`);
+  }
+  return storage.takeOffline(
+    datafilesOf(state, tablespace).map((entry) => entry.number),
+    mode,
+  );
+}
+
+/** ALTER TABLESPACE t ONLINE (OPEN). */
+export async function tablespaceOnline(instance: Instance, tablespace: string): Promise<void> {
+  const storage = instance.database.storage;
+  await storage.bringOnline(datafilesOf(storage.control.state, tablespace).map((entry) => entry.number));
+}
+
+/** ALTER DATABASE DATAFILE f OFFLINE | ONLINE: in OPEN as for its tablespace; in MOUNT, the control file only. */
+export async function datafileOnlineOffline(instance: Instance, ref: string | number, online: boolean): Promise<void> {
+  const control = controlOf(instance);
+  const entry = datafileByRef(instance, control.state, ref);
+  if (instance.stage === 'OPEN') {
+    const storage = instance.database.storage;
+    if (online) await storage.bringOnline([entry.number]);
+    else await storage.takeOffline([entry.number], 'immediate');
+    return;
+  }
+  // MOUNT: a file taken offline here is opened without it; bringing it online requires it current.
+  await control.update((current) => ({
+    ...current,
+    datafiles: current.datafiles.map((candidate) => {
+      if (candidate.number !== entry.number) return candidate;
+      if (!online) return { ...candidate, status: 'RECOVER' as const, offlineTsn: current.checkpoint.tsn };
+      const { status: _status, offlineTsn: _offlineTsn, ...rest } = candidate;
+      return rest;
+    }),
+  }));
+  instance.alert.notice(`datafile ${entry.number} ${online ? 'online' : 'offline'} (MOUNT)`);
+}
+
+/**
+ * ALTER DATABASE CREATE DATAFILE 'path' [AS 'new']: a lost datafile with no backup is made
+ * again, empty, as it was when created; recovery then replays every change since its
+ * creation from the archived and online logs (they must all still exist).
+ */
+export async function createDatafile(instance: Instance, ref: string | number, as?: string): Promise<void> {
+  const control = controlOf(instance);
+  const state = control.state;
+  const entry = datafileByRef(instance, state, ref);
+  if (instance.stage === 'OPEN' && (entry.status ?? 'ONLINE') === 'ONLINE') {
+    throw new DbError(
+      'WRONG_INSTANCE_STATE',
+      `datafile ${entry.number} is online: take its tablespace OFFLINE IMMEDIATE first, or do this in MOUNT`,
+    );
+  }
+  const path = as === undefined ? entry.path : resolvePath(instance, as);
+  if (await instance.io.fs.exists(path)) {
+    throw new DbError(
+      'FILE_EXISTS',
+      `'${path}' exists: CREATE DATAFILE makes a lost file anew; remove or move the old one`,
+    );
+  }
+  const datafile = await Datafile.create(instance.io.fs, {
+    path,
+    sizeBlocks: entry.sizeBlocks,
+    maxBlocks: entry.autoextend?.maxBlocks ?? entry.sizeBlocks,
+    header: {
+      dbId: state.dbId,
+      fileNumber: entry.number,
+      tablespaceNumber: entry.tablespaceNumber,
+      blockBytes: state.blockBytes,
+      creationTsn: entry.creationTsn,
+      checkpointTsn: entry.creationTsn,
+      checkpointMs: instance.io.clock.nowMs(),
+      resetlogsTsn: state.incarnation.resetlogsTsn,
+    },
+  });
+  await datafile.sync();
+  await datafile.close();
+  await instance.io.fs.syncDirectory(path.slice(0, path.lastIndexOf('/')) || '/');
+  await control.update((current) => ({
+    ...current,
+    datafiles: current.datafiles.map((candidate) =>
+      candidate.number === entry.number
+        ? {
+            ...candidate,
+            path,
+            checkpointTsn: entry.creationTsn,
+            status: 'RECOVER' as const,
+            offlineTsn: candidate.offlineTsn ?? current.checkpoint.tsn,
+          }
+        : candidate,
+    ),
+  }));
+  instance.alert.notice(
+    `CREATE DATAFILE: datafile ${entry.number} made anew at '${path}' as of its creation (TSN ${entry.creationTsn}); recover it next`,
+  );
+}

@@ -21,7 +21,17 @@ import { clearLogGroup, renameDatafile, renameLogMember, setLogMode } from '../i
 import type { Engine, EngineSession, QueryOutput, ScramVerifier, StartupRequest } from '../wire/engine.js';
 import { createScramVerifier, formatScramVerifier, parseScramVerifier } from '../wire/scram.js';
 import type * as ast from './ast.js';
-import { beginBackup, checkNoRecovery, endBackup, openResetlogs, recover } from './backup-admin.js';
+import {
+  beginBackup,
+  checkNoRecovery,
+  createDatafile,
+  datafileOnlineOffline,
+  endBackup,
+  openResetlogs,
+  recover,
+  tablespaceOffline,
+  tablespaceOnline,
+} from './backup-admin.js';
 import { SqlCatalog, type TableStatistics } from './catalog.js';
 import {
   alterTable,
@@ -674,6 +684,29 @@ export class SqlEngine implements Engine {
     return 'CREATE TABLESPACE';
   }
 
+  /** Runs `work` holding exclusive locks on every table of a tablespace (no session uses them meanwhile). */
+  async #withTablespaceLocked(
+    session: SqlSession,
+    tablespaceNumber: number,
+    work: () => Promise<unknown>,
+  ): Promise<void> {
+    const state = this.instance.database.storage.control.state;
+    const files = new Set(
+      state.datafiles.filter((entry) => entry.tablespaceNumber === tablespaceNumber).map((entry) => entry.number),
+    );
+    const tables = this.instance.database.catalog
+      .tables()
+      .filter((definition) => files.has(definition.root.fileNumber))
+      .map((definition) => definition.name);
+    try {
+      for (const table of tables)
+        await this.locks.acquire(session.id, table, 'exclusive', session.settings.lockTimeoutMs);
+      await work();
+    } finally {
+      if (!session.inBlock) this.locks.releaseAll(session.id);
+    }
+  }
+
   async #alterTablespace(statement: ast.AlterTablespaceStatement, session: SqlSession): Promise<string> {
     this.#requireSys(session, 'ALTER TABLESPACE');
     this.#requireOpen();
@@ -694,6 +727,16 @@ export class SqlEngine implements Engine {
       case 'endBackup':
         await endBackup(this.instance, tablespace.name);
         return 'ALTER TABLESPACE';
+      case 'offline':
+      case 'online': {
+        const action = statement.action;
+        await this.#withTablespaceLocked(session, tablespace.number, () =>
+          action.kind === 'offline'
+            ? tablespaceOffline(this.instance, tablespace.name, action.mode ?? 'normal')
+            : tablespaceOnline(this.instance, tablespace.name),
+        );
+        return 'ALTER TABLESPACE';
+      }
       default:
         throw new DbError(
           'FEATURE_NOT_SUPPORTED',
@@ -969,6 +1012,15 @@ export class SqlEngine implements Engine {
         return 'ALTER DATABASE';
       case 'endBackup':
         await endBackup(instance);
+        return 'ALTER DATABASE';
+      case 'datafile':
+        if (typeof action.action !== 'string') {
+          throw new DbError('FEATURE_NOT_SUPPORTED', 'ALTER DATABASE DATAFILE ... RESIZE is not supported');
+        }
+        await datafileOnlineOffline(instance, action.file, action.action === 'online');
+        return 'ALTER DATABASE';
+      case 'createDatafile':
+        await createDatafile(instance, action.file, action.as);
         return 'ALTER DATABASE';
       default:
         throw new DbError(

@@ -212,11 +212,19 @@ export class BufferCache {
     frame.pins--;
   }
 
-  /** Drops every frame of a file (its blocks are reread); the frames must be clean. */
-  discardFile(fileNumber: number): void {
+  /**
+   * Drops every frame of a file (its blocks are reread); the frames must be clean, unless
+   * `lose` says their changes may be lost (a datafile taken OFFLINE IMMEDIATE, which media
+   * recovery brings back from the redo).
+   */
+  discardFile(fileNumber: number, lose = false): void {
     for (const [key, frame] of this.#frames) {
       if (frame.address.fileNumber !== fileNumber) continue;
-      assert(!frame.dirty && frame.pins === 0, () => `discarding a dirty or pinned frame of file ${fileNumber}`);
+      assert(
+        lose ? frame.pins === 0 : !frame.dirty && frame.pins === 0,
+        () => `discarding a dirty or pinned frame of file ${fileNumber}`,
+      );
+      this.#dirty.delete(frame);
       this.#frames.delete(key);
       this.#spare.push(frame.bytes);
     }
