@@ -5,9 +5,6 @@
 // sibling; a log left unarchived at shutdown is archived at the next OPEN.
 import { SeededRandom } from '@tandem/testkit';
 import { describe, expect, it } from 'vitest';
-import { ControlFiles } from '../src/control/control-file.js';
-import { doublewritePathOf, Storage } from '../src/instance/storage.js';
-import { setLogMode } from '../src/instance/mount-admin.js';
 import { alterSystemArchiveLogCurrent } from '../src/instance/log-admin.js';
 import {
   archivedLogName,
@@ -18,9 +15,13 @@ import {
 import { decodeLogFileHeader, LOG_FILE_HEADER_BYTES, scanLogGroup } from '../src/redo/log-file.js';
 import {
   alertLines,
-  CONTROL_PATHS,
+  ARCHIVE_DESTINATIONS,
+  ARCHIVE_RETRY_MS,
+  archivelogDatabase,
+  openArchiving,
+  settle,
+  settled,
   create,
-  DIR,
   expectLedger,
   group,
   increment,
@@ -29,48 +30,10 @@ import {
   newLedger,
   rig,
   runWorkload,
-  type Rig,
 } from './storage-rig.js';
 
-const DESTINATIONS = ['/arch1', '/arch2'];
-const RETRY_MS = 1000;
-
-async function archivelogDatabase(seed: number): Promise<Rig> {
-  const r = rig(seed);
-  await create(r);
-  const control = (await ControlFiles.mount(r.fs, CONTROL_PATHS)).control;
-  await setLogMode(control, 'ARCHIVELOG');
-  await control.close();
-  return r;
-}
-
-function openArchiving(r: Rig): Promise<Storage> {
-  return Storage.open(r, {
-    controlFilePaths: CONTROL_PATHS,
-    doublewritePath: doublewritePathOf(DIR),
-    bufferCacheBlocks: 24,
-    archiveDestinations: DESTINATIONS,
-    archiveRetryMs: RETRY_MS,
-  });
-}
-
-/** Lets the simulated disk and the archiver run (advancing the clock for retries) until `done` holds. */
-async function settle(r: Rig, done: () => boolean, what: string): Promise<void> {
-  for (let round = 0; round < 2000 && !done(); round++) {
-    await new Promise((resolve) => setImmediate(resolve));
-    if (round % 20 === 19) r.clock.advance(RETRY_MS);
-  }
-  expect(done(), what).toBe(true);
-}
-
-function settled(promise: Promise<unknown>): () => boolean {
-  let done = false;
-  void promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  return () => done;
-}
+const DESTINATIONS = ARCHIVE_DESTINATIONS;
+const RETRY_MS = ARCHIVE_RETRY_MS;
 
 describe('the archiver', () => {
   it('copies each switched-out log to every destination, verified and self-describing', async () => {

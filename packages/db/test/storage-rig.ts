@@ -6,7 +6,9 @@ import { ManualClock, SeededRandom, SimulatedFileSystem, type Random } from '@ta
 import { expect } from 'vitest';
 import type { LogGroupEntry, LogMemberStatus } from '../src/control/control-state.js';
 import { isDbError, type TdbCodeName } from '../src/errors.js';
+import { ControlFiles } from '../src/control/control-file.js';
 import { MemoryAlertLog } from '../src/instance/alert-log.js';
+import { setLogMode } from '../src/instance/mount-admin.js';
 import {
   createStorage,
   defaultControlFilePaths,
@@ -274,4 +276,48 @@ export function alertLines(r: Rig, pattern: RegExp): string[] {
 
 export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Where archiving tests put archived logs: two destinations. */
+export const ARCHIVE_DESTINATIONS = ['/arch1', '/arch2'];
+export const ARCHIVE_RETRY_MS = 1000;
+
+/** A new database (see create) switched to ARCHIVELOG mode, shut. */
+export async function archivelogDatabase(seed: number): Promise<Rig> {
+  const r = rig(seed);
+  await create(r);
+  const control = (await ControlFiles.mount(r.fs, CONTROL_PATHS)).control;
+  await setLogMode(control, 'ARCHIVELOG');
+  await control.close();
+  return r;
+}
+
+/** Opens with the archive destinations and a short archiver retry. */
+export function openArchiving(r: Rig): Promise<Storage> {
+  return Storage.open(r, {
+    controlFilePaths: CONTROL_PATHS,
+    doublewritePath: doublewritePathOf(DIR),
+    bufferCacheBlocks: 24,
+    archiveDestinations: ARCHIVE_DESTINATIONS,
+    archiveRetryMs: ARCHIVE_RETRY_MS,
+  });
+}
+
+/** Lets the simulated disk and background work run (advancing the clock for retries) until `done` holds. */
+export async function settle(r: Rig, done: () => boolean, what: string): Promise<void> {
+  for (let round = 0; round < 2000 && !done(); round++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (round % 20 === 19) r.clock.advance(ARCHIVE_RETRY_MS);
+  }
+  expect(done(), what).toBe(true);
+}
+
+/** Whether a promise has settled, as a function to poll. */
+export function settled(promise: Promise<unknown>): () => boolean {
+  let done = false;
+  void promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  return () => done;
 }
