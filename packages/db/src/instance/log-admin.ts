@@ -278,6 +278,13 @@ export function dropLogGroup(storage: Storage, groupNumber: number): Promise<voi
           `cannot drop log group ${groupNumber}: a database needs at least 2 log groups; add one first`,
         );
       }
+      if (group.archived === false) {
+        throw new DbError(
+          'REDO_LOG_IN_USE',
+          `cannot drop log group ${groupNumber}: sequence ${group.sequence} is not archived yet, and media recovery ` +
+            `would need it; wait for the archiver (v$log.ARCHIVED), or fix the archive destination`,
+        );
+      }
       dropped = group;
       return { ...state, logGroups: state.logGroups.filter((entry) => entry.number !== groupNumber) };
     });
