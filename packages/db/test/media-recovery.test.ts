@@ -124,4 +124,40 @@ describe('media recovery', () => {
     await sys.end();
     await stop(db, 'IMMEDIATE');
   });
+
+  it('fails clearly when the logs run out before the target, and stays open until RECOVER CANCEL', async () => {
+    const db = await newDatabase();
+    let sys = await connect(db);
+    await sys.query(LEDGER);
+    await insertBatch(sys, 1, 100);
+    const backup = await hotBackup(db, sys);
+    await sys.query('ALTER SYSTEM ARCHIVE LOG CURRENT');
+    await insertBatch(sys, 2, 100);
+    await sys.query('ALTER SYSTEM ARCHIVE LOG CURRENT');
+    await insertBatch(sys, 3, 100);
+    await sys.query('ALTER SYSTEM ARCHIVE LOG CURRENT');
+    const lost = await one<string>(sys, 'select name from v$archived_log order by sequence# desc limit 1');
+    const lostSequence = await one<string>(sys, 'select max(sequence#)::text from v$archived_log');
+    const target = await one<string>(sys, 'select current_tsn::text from v$database');
+    // Three more switches reuse every online group: the lost sequence exists nowhere else.
+    for (let i = 0; i < 3; i++) await sys.query('ALTER SYSTEM ARCHIVE LOG CURRENT');
+    await sys.end();
+    await stop(db, 'ABORT');
+
+    await removeFile(lost);
+    await restore(backup);
+    await start(db, 'MOUNT');
+    sys = await connect(db);
+    await expect(sys.query(`ALTER DATABASE RECOVER AUTOMATIC DATABASE UNTIL CHANGE ${target}`)).rejects.toMatchObject({
+      message: expect.stringMatching(
+        new RegExp(`^TDB-8003: media recovery needs log sequence ${lostSequence} `),
+      ) as string,
+    });
+    // The recovery stays open: cancel it where it is.
+    expect((await run(sys, 'ALTER DATABASE RECOVER CANCEL')).at(-1)).toMatch(/media recovery incomplete/);
+    await sys.query('ALTER DATABASE OPEN RESETLOGS');
+    expect(await ids(sys)).toEqual([...batchIds(1, 100), ...batchIds(2, 100)]);
+    await sys.end();
+    await stop(db, 'IMMEDIATE');
+  });
 });

@@ -296,10 +296,11 @@ export class MediaRecovery {
     }
     // UNTIL CHANGE n recovers to n exactly (no record between the last applied one and n).
     // A tablespace recovered while offline is complete at its offline TSN (no redo after it).
+    // Cancelled short of a target: where the applied redo ends.
     const recoveredToTsn =
-      this.#target.kind === 'change'
+      this.#target.kind === 'change' && this.#done
         ? this.#target.tsn
-        : Math.max(this.#applier.lastTsn, this.#fromTsn - 1, this.#scope.completeAtTsn ?? 0);
+        : Math.max(this.#applier.lastTsn, this.#fromTsn - 1, this.#done ? (this.#scope.completeAtTsn ?? 0) : 0);
     await this.#dbwr.writeDirty();
     if (incomplete) await this.#checkConsistentAt(recoveredToTsn);
     const checkpointTsn = recoveredToTsn + 1;
@@ -376,7 +377,8 @@ export class MediaRecovery {
       if (target.kind === 'change') {
         throw new DbError(
           'RECOVERY_LOG_NEEDED',
-          `the redo ends at TSN ${this.#applier.lastTsn}, before the target TSN ${target.tsn}: recovery cannot reach it`,
+          `the redo ends at TSN ${Math.max(this.#applier.lastTsn, this.#fromTsn - 1)}, before the target TSN ${target.tsn}: ` +
+            `recovery cannot reach it (RECOVER CANCEL ends it here)`,
         );
       }
       this.#done = true;

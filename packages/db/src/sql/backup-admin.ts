@@ -164,12 +164,12 @@ export async function recover(instance: Instance, action: RecoverAction, out: Qu
   try {
     if (action.automatic) await recovery.applyAvailable();
   } catch (error) {
-    // A missing log leaves the recovery open: restore it and name it, or cancel.
+    // Out of logs before the target: the statement fails, but an incomplete recovery stays
+    // open, as in Tibero: restore the log and name it (RECOVER LOGFILE), or RECOVER CANCEL.
     if (!isDbError(error) || error.codeName !== 'RECOVERY_LOG_NEEDED' || target.kind === 'complete') {
       await abandon(instance);
-      throw error;
     }
-    say(out, error.message);
+    throw error;
   }
   await continueOrFinish(instance, out);
 }
