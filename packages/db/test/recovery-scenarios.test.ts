@@ -299,7 +299,9 @@ describe('Complete recovery after datafile loss (데이터 파일 장애 완전 
     await start(db, 'MOUNT');
     const mount = await connect(db);
     await mount.query("ALTER DATABASE CREATE DATAFILE 'hist01.dtf'");
-    expect((await run(mount, 'ALTER DATABASE RECOVER AUTOMATIC DATABASE')).at(-1)).toMatch(/media recovery complete/);
+    expect((await run(mount, "ALTER DATABASE RECOVER AUTOMATIC DATAFILE 'hist01.dtf'")).at(-1)).toMatch(
+      /media recovery complete/,
+    );
     await mount.query('ALTER DATABASE OPEN');
     expect(await ids(mount)).toEqual([...batchIds(1, 300), ...batchIds(2, 200)]);
     await mount.end();
