@@ -305,9 +305,18 @@ export class MediaRecovery {
     if (incomplete) await this.#checkConsistentAt(recoveredToTsn);
     const checkpointTsn = recoveredToTsn + 1;
     const wallMs = this.#context.clock.nowMs();
+    const state = this.#context.control.state;
     for (const file of this.#files.values()) {
-      if (file.datafile.header.checkpointTsn < checkpointTsn || incomplete) {
-        await file.datafile.writeHeader({ checkpointTsn, checkpointMs: wallMs });
+      // A copy taken in backup mode carries the mode in its header; recovered, it is an
+      // ordinary file again (unless the database is in backup mode for it right now).
+      const backupTsn = state.datafiles.find((entry) => entry.number === file.entry.number)?.backupTsn ?? 0;
+      const header = file.datafile.header;
+      if (header.checkpointTsn < checkpointTsn || incomplete || header.backupTsn !== backupTsn) {
+        await file.datafile.writeHeader({
+          checkpointTsn: Math.max(checkpointTsn, incomplete ? 0 : header.checkpointTsn),
+          checkpointMs: wallMs,
+          backupTsn,
+        });
       }
     }
     await this.close();
