@@ -36,6 +36,12 @@ export const TdbCode = {
   CONTROL_FILE_CORRUPT: { code: 'TDB-3002', sqlState: 'XX001' },
   CONTROL_FILE_MISMATCH: { code: 'TDB-3003', sqlState: 'XX000' },
   CONTROL_FILE_TOO_LARGE: { code: 'TDB-3004', sqlState: '54000' },
+  /**
+   * CREATE CONTROLFILE names files that do not make one database: a path named twice, two
+   * datafiles with one number, a tablespace clause whose files belong to different
+   * tablespaces, no SYSTEM or UNDO tablespace.
+   */
+  CONTROL_FILE_STATEMENT: { code: 'TDB-3005', sqlState: '42P17' },
   // 4xxx: instance state, boot and parameters
   WRONG_INSTANCE_STATE: { code: 'TDB-4001', sqlState: '55000' },
   MEDIA_RECOVERY_NEEDED: { code: 'TDB-4002', sqlState: '55000' },

@@ -150,7 +150,20 @@ export class ControlFiles {
   ): Promise<{ control: ControlFiles; report: MountReport }> {
     assert(paths.length > 0, 'at least one control file path');
     const readings: CopyReading[] = [];
-    for (const path of paths) readings.push(await readCopy(fs, path));
+    const missing: string[] = [];
+    for (const path of paths) {
+      const reading = await readCopy(fs, path);
+      if (reading === undefined) missing.push(path);
+      else readings.push(reading);
+    }
+    if (readings.length === 0) {
+      throw new DbError(
+        'CONTROL_FILE_MISSING',
+        `every control file copy is missing (${quotedList(missing)}): copy a backup of the control file ` +
+          `(ALTER DATABASE BACKUP CONTROLFILE TO '...') to each of these paths, or recreate them in NOMOUNT ` +
+          `with the CREATE CONTROLFILE statement of a trace (ALTER DATABASE BACKUP CONTROLFILE TO TRACE)`,
+      );
+    }
 
     const warnings: string[] = [];
     const newestOverall = readings.reduce<CopyReading['newest']>(
@@ -164,12 +177,12 @@ export class ControlFiles {
       if (reading.newest === undefined) {
         throw new DbError(
           'CONTROL_FILE_CORRUPT',
-          `control file '${reading.path}' has no readable version; remove it from CONTROL_FILES or replace it with a copy of a good one`,
+          `control file '${reading.path}' has no readable version (it is corrupt or not a control file); ${repairAdvice(reading.path, readings)}`,
         );
       }
     }
     assert(newestOverall !== undefined, 'some copy has a readable version');
-    const newestState = parseState(newestOverall.body, paths[0]);
+    const newestState = parseState(newestOverall.body, readings[0].path);
 
     const lagging: CopyReading[] = [];
     for (const reading of readings) {
@@ -202,11 +215,23 @@ export class ControlFiles {
         throw new DbError(
           'CONTROL_FILE_MISMATCH',
           `control file '${reading.path}' is at version ${reading.newest!.sequence} but others are at ${newestOverall.sequence}: ${why}; ` +
-            `remove it from CONTROL_FILES or replace it with a copy of a good one`,
+            repairAdvice(reading.path, readings, newestOverall.sequence),
         );
       }
     }
 
+    if (missing.length > 0) {
+      // The copies that are there are sound (checked above): the operator restores the others from them.
+      const sound = readings.filter((reading) => reading.newest!.sequence === newestOverall.sequence);
+      throw new DbError(
+        'CONTROL_FILE_MISSING',
+        `control file ${quotedList(missing)} ${missing.length === 1 ? 'is' : 'are'} missing; ` +
+          `${quotedList(sound.map((reading) => reading.path))} ${sound.length === 1 ? 'is' : 'are'} sound. ` +
+          `While the database is down, copy a sound copy over each missing one (cp '${sound[0].path}' '${missing[0]}'), ` +
+          `or remove ${missing.length === 1 ? 'it' : 'them'} from the control file list (controlFiles in tandem-db.yaml, ` +
+          `Tibero's CONTROL_FILES; keep at least two copies there, on different disks); then start again`,
+      );
+    }
     const handles: FileHandle[] = [];
     try {
       for (const path of paths) handles.push(await fs.open(path));
@@ -258,17 +283,32 @@ export class ControlFiles {
   }
 }
 
-async function readCopy(fs: FileSystem, path: string): Promise<CopyReading> {
+/** What the operator does about a bad copy: the sound copies to replace it with, or the parameter to remove it from. */
+function repairAdvice(path: string, readings: readonly CopyReading[], newestSequence?: number): string {
+  const sound = readings.filter(
+    (reading) =>
+      reading.path !== path &&
+      reading.newest !== undefined &&
+      (newestSequence === undefined || reading.newest.sequence === newestSequence),
+  );
+  const copy =
+    sound.length === 0
+      ? 'replace it with a copy of a good control file'
+      : `copy ${quotedList(sound.map((reading) => reading.path))} over it (cp '${sound[0].path}' '${path}')`;
+  return `while the database is down, ${copy}, or remove it from the control file list (controlFiles in tandem-db.yaml, Tibero's CONTROL_FILES)`;
+}
+
+function quotedList(paths: readonly string[]): string {
+  return paths.map((path) => `'${path}'`).join(', ');
+}
+
+/** The copy's slots, or undefined when there is no file at `path`. */
+async function readCopy(fs: FileSystem, path: string): Promise<CopyReading | undefined> {
   let bytes: Uint8Array;
   try {
     bytes = await fs.readFile(path);
   } catch (error) {
-    if (isFileSystemError(error, 'ENOENT')) {
-      throw new DbError(
-        'CONTROL_FILE_MISSING',
-        `control file '${path}' is missing; copy a good control file to that path, or remove it from CONTROL_FILES`,
-      );
-    }
+    if (isFileSystemError(error, 'ENOENT')) return undefined;
     throw error;
   }
   const slots = [

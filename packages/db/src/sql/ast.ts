@@ -368,6 +368,7 @@ export type Statement =
   | AlterSystemStatement
   | AlterDatabaseStatement
   | CreateDatabaseStatement
+  | CreateControlfileStatement
   | DiscardStatement;
 
 export interface QueryStatement {
@@ -811,6 +812,37 @@ export interface CreateDatabaseStatement {
   readonly temporaryTablespace?: { readonly name: string; readonly datafiles: readonly DatafileSpec[] };
   readonly undoTablespace?: { readonly name: string; readonly datafiles: readonly DatafileSpec[] };
   /** MAXINSTANCES, MAXDATAFILES, MAXLOGFILES, MAXLOGMEMBERS, CHARACTER SET, NATIONAL CHARACTER SET: accepted, kept lower case. */
+  readonly options: readonly { readonly name: string; readonly value: string }[];
+  readonly pos: Position;
+}
+
+/**
+ * One item of CREATE CONTROLFILE's DATAFILE list: a bare file (Oracle's form), or, a Tandem
+ * extension, a tablespace with its files: `[SYSTEM | UNDO | TEMPORARY] TABLESPACE name
+ * ('file' [SIZE n] [AUTOEXTEND ...], ...)` (no kind word: a USER tablespace). The control
+ * file records tablespace names and kinds, which the datafile headers do not hold.
+ */
+export interface ControlfileDatafileItem {
+  /** Absent for a bare file: its tablespace is the one another item names with the same number. */
+  readonly tablespace?: { readonly name: string; readonly kind: 'SYSTEM' | 'UNDO' | 'TEMP' | 'USER' };
+  readonly datafiles: readonly DatafileSpec[];
+}
+
+/**
+ * CREATE CONTROLFILE [REUSE] DATABASE name NORESETLOGS | RESETLOGS [ARCHIVELOG | NOARCHIVELOG]
+ * [MAXLOGFILES n ...] [CHARACTER SET cs] LOGFILE [GROUP n] ('a', 'b') [SIZE s], ... DATAFILE
+ * item, ... (in NOMOUNT; the clauses in any order): recreates the control files from the
+ * files it names.
+ */
+export interface CreateControlfileStatement {
+  readonly kind: 'createControlfile';
+  readonly reuse: boolean;
+  readonly name: string;
+  readonly resetlogs: boolean;
+  readonly archivelog?: boolean;
+  readonly logGroups: readonly LogGroupSpec[];
+  readonly datafiles: readonly ControlfileDatafileItem[];
+  /** MAXLOGFILES, MAXDATAFILES, ..., CHARACTER SET: accepted without effect, kept lower case. */
   readonly options: readonly { readonly name: string; readonly value: string }[];
   readonly pos: Position;
 }

@@ -426,6 +426,8 @@ export function formatStatement(s: Statement): string {
     }
     case 'createDatabase':
       return formatCreateDatabase(s);
+    case 'createControlfile':
+      return formatCreateControlfile(s);
     case 'discard':
       return `DISCARD ${s.what.toUpperCase()}`;
   }
@@ -691,6 +693,24 @@ function formatAlterDatabaseAction(a: AlterDatabaseAction): string {
       return text;
     }
   }
+}
+
+function formatCreateControlfile(s: Extract<Statement, { kind: 'createControlfile' }>): string {
+  const parts = [`CREATE CONTROLFILE${s.reuse ? ' REUSE' : ''} DATABASE "${s.name.replaceAll('"', '""')}"`];
+  parts.push(s.resetlogs ? 'RESETLOGS' : 'NORESETLOGS');
+  if (s.archivelog !== undefined) parts.push(s.archivelog ? 'ARCHIVELOG' : 'NOARCHIVELOG');
+  for (const option of s.options) {
+    if (option.name.endsWith('character set')) parts.push(`${option.name.toUpperCase()} ${label(option.value)}`);
+    else parts.push(`${option.name.toUpperCase()} ${option.value}`);
+  }
+  parts.push(`LOGFILE ${list(s.logGroups, formatLogGroup)}`);
+  const kindWord = { SYSTEM: 'SYSTEM ', UNDO: 'UNDO ', TEMP: 'TEMPORARY ', USER: '' } as const;
+  const item = (entry: (typeof s.datafiles)[number]): string =>
+    entry.tablespace === undefined
+      ? list(entry.datafiles, formatDatafile)
+      : `${kindWord[entry.tablespace.kind]}TABLESPACE ${qi(entry.tablespace.name)} (${list(entry.datafiles, formatDatafile)})`;
+  parts.push(`DATAFILE ${list(s.datafiles, item)}`);
+  return parts.join(' ');
 }
 
 function formatCreateDatabase(s: Extract<Statement, { kind: 'createDatabase' }>): string {

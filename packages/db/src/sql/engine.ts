@@ -33,6 +33,7 @@ import {
   tablespaceOnline,
 } from './backup-admin.js';
 import { SqlCatalog, type TableStatistics } from './catalog.js';
+import { backupControlfile, createControlfile } from './controlfile-admin.js';
 import {
   alterTable,
   createIndex,
@@ -446,6 +447,9 @@ export class SqlEngine implements Engine {
         return this.#alterDatabase(statement, session, out);
       case 'createDatabase':
         return this.#createDatabase(statement, session);
+      case 'createControlfile':
+        this.#requireSys(session, 'CREATE CONTROLFILE');
+        return createControlfile(this.instance, statement, out, this.databaseName);
       case 'createTablespace':
         return this.#createTablespace(statement, session);
       case 'alterTablespace':
@@ -1022,10 +1026,13 @@ export class SqlEngine implements Engine {
       case 'createDatafile':
         await createDatafile(instance, action.file, action.as);
         return 'ALTER DATABASE';
+      case 'backupControlfile':
+        await backupControlfile(instance, action, out);
+        return 'ALTER DATABASE';
       default:
         throw new DbError(
           'FEATURE_NOT_SUPPORTED',
-          `ALTER DATABASE ${action.kind} comes with backup and media recovery`,
+          `ALTER DATABASE ${(action as { kind: string }).kind} comes with backup and media recovery`,
         );
     }
   }

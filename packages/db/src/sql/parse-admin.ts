@@ -9,6 +9,8 @@ import type {
   AlterUserStatement,
   AnalyzeStatement,
   CopyStatement,
+  ControlfileDatafileItem,
+  CreateControlfileStatement,
   CreateDatabaseStatement,
   CreateTablespaceStatement,
   CreateUserStatement,
@@ -1042,6 +1044,73 @@ const CREATE_DATABASE_CLAUSES: ReadonlySet<string> = new Set([
 function isCreateDatabaseClause(c: Cursor): boolean {
   const token: Token = c.peek();
   return token.type === TokenType.Ident && CREATE_DATABASE_CLAUSES.has(token.value);
+}
+
+/**
+ * CREATE CONTROLFILE, after CREATE CONTROLFILE: `[REUSE] DATABASE name`, then its clauses in
+ * any order (Oracle's and Tibero's traces print them in different orders).
+ */
+export function parseCreateControlfile(c: Cursor, pos: Position): CreateControlfileStatement {
+  const reuse = c.acceptWord('reuse');
+  if (c.isWord('set')) throw c.unsupported('CREATE CONTROLFILE SET DATABASE (renaming the database) is not supported');
+  c.expectWord('database');
+  const name = c.colId();
+  let resetlogs: boolean | undefined;
+  let archivelog: boolean | undefined;
+  const logGroups: LogGroupSpec[] = [];
+  const datafiles: ControlfileDatafileItem[] = [];
+  const options: { name: string; value: string }[] = [];
+  while (!c.atEnd()) {
+    const token = c.next();
+    if (token.type !== TokenType.Ident) throw c.syntaxError(token);
+    const word = token.value;
+    if (word === 'resetlogs' || word === 'noresetlogs') {
+      resetlogs = word === 'resetlogs';
+    } else if (word === 'archivelog' || word === 'noarchivelog') {
+      archivelog = word === 'archivelog';
+    } else if (word === 'logfile') {
+      logGroups.push(...c.list(() => parseLogGroupSpec(c)));
+    } else if (word === 'datafile') {
+      datafiles.push(...c.list(() => parseControlfileDatafileItem(c)));
+    } else if (CREATE_DATABASE_NUMBER_OPTIONS.has(word)) {
+      options.push({ name: word, value: String(c.integer()) });
+    } else if (word === 'character' || word === 'national') {
+      if (word === 'national') c.expectWord('character');
+      c.expectWord('set');
+      options.push({ name: `${word === 'national' ? 'national ' : ''}character set`, value: c.colLabel() });
+    } else {
+      throw c.syntaxError(token);
+    }
+  }
+  if (logGroups.length === 0 || datafiles.length === 0) {
+    throw new DbError('SYNTAX_ERROR', 'CREATE CONTROLFILE needs a LOGFILE clause and a DATAFILE clause', {
+      position: pos + 1,
+    });
+  }
+  // NORESETLOGS unless RESETLOGS is given, as in Oracle.
+  return {
+    kind: 'createControlfile',
+    reuse,
+    name,
+    resetlogs: resetlogs ?? false,
+    archivelog,
+    logGroups,
+    datafiles,
+    options,
+    pos,
+  };
+}
+
+/** `'file' [SIZE ...] | [SYSTEM | UNDO | TEMPORARY] TABLESPACE name ('file' [SIZE ...], ...)`. */
+function parseControlfileDatafileItem(c: Cursor): ControlfileDatafileItem {
+  if (c.isString()) return { datafiles: [parseDatafileSpec(c)] };
+  let kind: NonNullable<ControlfileDatafileItem['tablespace']>['kind'] = 'USER';
+  if (c.acceptWord('system')) kind = 'SYSTEM';
+  else if (c.acceptWord('undo')) kind = 'UNDO';
+  else if (c.acceptWord('temporary')) kind = 'TEMP';
+  c.expectWord('tablespace');
+  const name = c.colId();
+  return { tablespace: { name, kind }, datafiles: c.parenthesizedList(() => parseDatafileSpec(c)) };
 }
 
 /** `TABLESPACE name DATAFILE|TEMPFILE spec, ... [EXTENT MANAGEMENT ...]` inside CREATE DATABASE. */

@@ -365,6 +365,28 @@ const statementCases: [string, Statement][] = [
       temporaryTablespace: { name: 'temp', datafiles: [{ path: '/d/temp001.dtf', sizeBytes: 52428800, reuse: false, autoextend: { on: true, nextBytes: 8388608, maxBytes: 10737418240 } }] },
       undoTablespace: { name: 'undo', datafiles: [{ path: '/d/undo001.dtf', sizeBytes: 209715200, reuse: false, autoextend: { on: true, nextBytes: 8388608, maxBytes: 10737418240 } }] } }],
   ["CREATE DATABASE ARCHIVELOG DATAFILE 's.dtf' SIZE 1M USER sys IDENTIFIED BY 'x'", { kind: 'createDatabase', sysPassword: 'x', logGroups: [], archivelog: true, systemDatafiles: [{ path: 's.dtf', sizeBytes: 1048576, reuse: false }], options: [], pos: P }],
+  // CREATE CONTROLFILE (the TABLESPACE clauses in the DATAFILE list are Tandem's extension)
+  [`CREATE CONTROLFILE REUSE DATABASE "tandem" NORESETLOGS ARCHIVELOG
+    LOGFILE GROUP 1 ('/d/redo01a.log', '/d/redo01b.log') SIZE 2M, GROUP 2 ('/d/redo02a.log') SIZE 2M
+    DATAFILE SYSTEM TABLESPACE "SYSTEM" ('/d/system001.dtf' AUTOEXTEND ON NEXT 8M MAXSIZE 8G),
+      UNDO TABLESPACE "UNDO" ('/d/undo001.dtf'), TEMPORARY TABLESPACE "TEMP" ('/d/temp001.dtf' SIZE 2M),
+      TABLESPACE "USR" ('/d/usr001.dtf', '/d/usr002.dtf' AUTOEXTEND ON MAXSIZE UNLIMITED)`,
+    { kind: 'createControlfile', reuse: true, name: 'tandem', resetlogs: false, archivelog: true, options: [], pos: P,
+      logGroups: [{ group: 1, members: ['/d/redo01a.log', '/d/redo01b.log'], sizeBytes: 2097152, reuse: false }, { group: 2, members: ['/d/redo02a.log'], sizeBytes: 2097152, reuse: false }],
+      datafiles: [
+        { tablespace: { name: 'SYSTEM', kind: 'SYSTEM' }, datafiles: [{ path: '/d/system001.dtf', reuse: false, autoextend: { on: true, nextBytes: 8388608, maxBytes: 8589934592 } }] },
+        { tablespace: { name: 'UNDO', kind: 'UNDO' }, datafiles: [{ path: '/d/undo001.dtf', reuse: false }] },
+        { tablespace: { name: 'TEMP', kind: 'TEMP' }, datafiles: [{ path: '/d/temp001.dtf', sizeBytes: 2097152, reuse: false }] },
+        { tablespace: { name: 'USR', kind: 'USER' }, datafiles: [{ path: '/d/usr001.dtf', reuse: false }, { path: '/d/usr002.dtf', reuse: false, autoextend: { on: true, maxBytes: 'unlimited' } }] },
+      ] }],
+  // Oracle's and Tibero's order of clauses, bare datafiles, RESETLOGS, the options they print
+  [`CREATE CONTROLFILE DATABASE tibero LOGFILE GROUP 0 ('/d/log001.log') SIZE 50M, GROUP 1 '/d/log011.log' SIZE 50M
+    RESETLOGS DATAFILE '/d/system001.dtf', '/d/undo001.dtf' NOARCHIVELOG MAXLOGFILES 255 MAXDATAFILES 100 CHARACTER SET MSWIN949`,
+    { kind: 'createControlfile', reuse: false, name: 'tibero', resetlogs: true, archivelog: false, pos: P,
+      options: [{ name: 'maxlogfiles', value: '255' }, { name: 'maxdatafiles', value: '100' }, { name: 'character set', value: 'mswin949' }],
+      logGroups: [{ group: 0, members: ['/d/log001.log'], sizeBytes: 52428800, reuse: false }, { group: 1, members: ['/d/log011.log'], sizeBytes: 52428800, reuse: false }],
+      datafiles: [{ datafiles: [{ path: '/d/system001.dtf', reuse: false }] }, { datafiles: [{ path: '/d/undo001.dtf', reuse: false }] }] }],
+  ["CREATE CONTROLFILE DATABASE t LOGFILE 'a' DATAFILE TABLESPACE usr ('u')", { kind: 'createControlfile', reuse: false, name: 't', resetlogs: false, options: [], pos: P, logGroups: [{ members: ['a'], reuse: false }], datafiles: [{ tablespace: { name: 'usr', kind: 'USER' }, datafiles: [{ path: 'u', reuse: false }] }] }],
 ]; // prettier-ignore
 
 describe('parser: expressions', () => {

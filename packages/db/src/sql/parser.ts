@@ -13,6 +13,7 @@ import {
   parseAnalyze,
   parseCheckpoint,
   parseCopy,
+  parseCreateControlfile,
   parseCreateDatabase,
   parseCreateTablespace,
   parseCreateUser,
@@ -222,6 +223,7 @@ function parseCreate(c: Cursor): Statement {
   if (c.acceptWord('user')) return parseCreateUser(c, pos, false);
   if (c.acceptWord('role')) return parseCreateUser(c, pos, true);
   if (c.acceptWord('database')) return parseCreateDatabase(c, pos);
+  if (c.acceptWord('controlfile')) return parseCreateControlfile(c, pos);
   return refuseObject(c, 'CREATE');
 }
 

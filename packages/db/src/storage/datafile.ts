@@ -11,6 +11,8 @@ import {
   BlockType,
   checksumMatches,
   formatBlock,
+  MAX_BLOCK_BYTES,
+  MIN_BLOCK_BYTES,
   readBlockHeader,
   readU64,
   sealBlock,
@@ -319,4 +321,40 @@ export class Datafile {
 
 export function isHeaderOrBitmap(address: BlockAddress, datafile: Datafile): boolean {
   return address.blockNumber < datafile.firstDataBlock;
+}
+
+/**
+ * Reads the current header of the datafile at `path` without knowing its number or block
+ * size (CREATE CONTROLFILE rebuilds the control file from the headers). The file is opened
+ * read-only. Missing: TDB-1004; no sound header copy at any block size: TDB-1005.
+ */
+export async function readDatafileHeader(fs: FileSystem, path: string): Promise<DatafileHeader> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(path, { readOnly: true });
+  } catch (error) {
+    if (isFileSystemError(error, 'ENOENT')) throw new DbError('DATAFILE_MISSING', `datafile '${path}' is missing`);
+    throw error;
+  }
+  try {
+    const bytes = new Uint8Array(DATAFILE_HEADER_COPIES * MAX_BLOCK_BYTES);
+    const read = await handle.read(bytes, 0, bytes.length, 0);
+    let current: DatafileHeader | undefined;
+    for (let blockBytes = MIN_BLOCK_BYTES; blockBytes <= MAX_BLOCK_BYTES; blockBytes *= 2) {
+      for (let copy = 0; copy < DATAFILE_HEADER_COPIES && (copy + 1) * blockBytes <= read; copy++) {
+        const header = decodeHeader(bytes.subarray(copy * blockBytes, (copy + 1) * blockBytes));
+        if (header === undefined || header.blockBytes !== blockBytes) continue;
+        if (current === undefined || header.headerSequence > current.headerSequence) current = header;
+      }
+    }
+    if (current === undefined) {
+      throw new DbError(
+        'DATAFILE_HEADER_CORRUPT',
+        `'${path}' has no readable datafile header; it is not a datafile, or it is damaged`,
+      );
+    }
+    return current;
+  } finally {
+    await handle.close();
+  }
 }
