@@ -5,11 +5,10 @@
 // variant when the online logs are lost too, a binary backup that mounts, multiplexing
 // through the controlFiles parameter, one multiplexed copy lost while down, and the
 // statements' refusals.
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NodeFileSystem, SystemClock } from '@tandem/testkit';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DatabaseServer, initDatabase, Instance } from '../src/index.js';
@@ -17,41 +16,13 @@ import { controlfileTrace } from '../src/control/controlfile-script.js';
 import { ControlFiles } from '../src/control/control-file.js';
 import { formatStatement } from '../src/sql/deparse.js';
 import { parse } from '../src/sql/parser.js';
+import { connect, type Db, ids, newDirectory, removeDatabases, run } from './recovery-rig.js';
 
-const directories: string[] = [];
-
-afterAll(async () => {
-  for (const directory of directories) await rm(directory, { recursive: true, force: true });
-});
-
-interface Db {
-  readonly directory: string;
-  readonly password: string;
-  server: DatabaseServer;
-}
-
-async function connect(db: Db): Promise<pg.Client> {
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port: db.server.address.port,
-    user: 'sys',
-    password: db.password,
-    database: 'tandem',
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
-
-async function newDirectory(): Promise<string> {
-  const directory = await mkdtemp(join(tmpdir(), 'tandem-ctl-'));
-  directories.push(directory);
-  return directory;
-}
+afterAll(removeDatabases);
 
 /** A new database with small logs (frequent switches), shut down. */
 async function newDatabase(): Promise<Db> {
-  const directory = await newDirectory();
+  const directory = await newDirectory('tandem-ctl-');
   const { sysPassword } = await initDatabase(directory, { logSizeBytes: 2 * 1024 * 1024, logGroups: 3, logMembers: 2 });
   return { directory, password: sysPassword, server: undefined as unknown as DatabaseServer };
 }
@@ -66,19 +37,6 @@ async function stop(db: Db, sys: pg.Client, mode: 'IMMEDIATE' | 'ABORT'): Promis
   await db.server.stop(mode);
 }
 
-/** Runs a statement, collecting the notices the server sends. */
-async function run(client: pg.Client, sql: string): Promise<string[]> {
-  const notices: string[] = [];
-  const listener = (notice: { message?: string }): void => void notices.push(notice.message ?? '');
-  client.on('notice', listener);
-  try {
-    await client.query(sql);
-  } finally {
-    client.off('notice', listener);
-  }
-  return notices;
-}
-
 async function insertRows(client: pg.Client, table: string, from: number, count: number): Promise<void> {
   for (let i = 0; i < count; i += 50) {
     const values = Array.from(
@@ -87,10 +45,6 @@ async function insertRows(client: pg.Client, table: string, from: number, count:
     );
     await client.query(`insert into ${table} values ${values.join(', ')}`);
   }
-}
-
-async function ids(client: pg.Client, table = 'ledger'): Promise<number[]> {
-  return (await client.query<{ id: number }>(`select id from ${table} order by id`)).rows.map((row) => row.id);
 }
 
 async function controlFilePaths(db: Db): Promise<string[]> {
@@ -557,7 +511,7 @@ describe('control file multiplexing', () => {
 
 /** Another database's USR datafile (file 4), made with the engine directly to choose its id and block size. */
 async function foreignDatabase(dbId: number, blockBytes: number): Promise<string> {
-  const directory = await newDirectory();
+  const directory = await newDirectory('tandem-ctl-');
   const instance = new Instance({ fs: new NodeFileSystem(), clock: new SystemClock() }, { directory });
   await instance.nomount();
   await instance.createDatabase({ dbId, blockBytes, logSizeBytes: 2 * 1024 * 1024, logGroups: 2, logMembers: 1 });

@@ -18,21 +18,28 @@ export async function removeDatabases(): Promise<void> {
 export interface Db {
   readonly directory: string;
   readonly password: string;
-  server: DatabaseServer | undefined;
+  /** The running server (set by start; stale after stop). */
+  server: DatabaseServer;
+}
+
+/** A temporary directory removed by removeDatabases. */
+export async function newDirectory(prefix = 'tandem-rec-'): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), prefix));
+  directories.push(directory);
+  return directory;
 }
 
 export type Stage = 'NOMOUNT' | 'MOUNT' | 'OPEN';
 
 /** A new database (3 log groups of `logMembers`, 2 MiB each: frequent switches), OPEN, in ARCHIVELOG unless told. */
 export async function newDatabase(options: { archivelog?: boolean; logMembers?: number } = {}): Promise<Db> {
-  const directory = await mkdtemp(join(tmpdir(), 'tandem-rec-'));
-  directories.push(directory);
+  const directory = await newDirectory();
   const { sysPassword } = await initDatabase(directory, {
     logSizeBytes: 2 * 1024 * 1024,
     logGroups: 3,
     logMembers: options.logMembers ?? 1,
   });
-  const db: Db = { directory, password: sysPassword, server: undefined };
+  const db: Db = { directory, password: sysPassword, server: undefined as unknown as DatabaseServer };
   if (options.archivelog === false) {
     await start(db, 'OPEN');
     return db;
@@ -50,14 +57,13 @@ export async function start(db: Db, stage: Stage): Promise<void> {
 }
 
 export async function stop(db: Db, mode: 'NORMAL' | 'IMMEDIATE' | 'ABORT'): Promise<void> {
-  await db.server?.stop(mode);
-  db.server = undefined;
+  await db.server.stop(mode);
 }
 
 export async function connect(db: Db): Promise<pg.Client> {
   const client = new pg.Client({
     host: '127.0.0.1',
-    port: db.server!.address.port,
+    port: db.server.address.port,
     user: 'sys',
     password: db.password,
     database: 'tandem',
