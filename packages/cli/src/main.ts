@@ -2,6 +2,7 @@
 // exit codes. Each command lives in its own file under commands/.
 import { Command, CommanderError } from 'commander';
 import { registerDbCommand } from './commands/db.js';
+import { registerLbCommand } from './commands/lb.js';
 import { registerSqlCommand } from './commands/sql.js';
 import { registerUpCommand } from './commands/up.js';
 import { packageVersion } from './version.js';
@@ -27,6 +28,7 @@ export function createProgram(io: CliIo = processIo): Command {
   registerUpCommand(program, io);
   registerSqlCommand(program, io);
   registerDbCommand(program, io);
+  registerLbCommand(program, io);
   return program;
 }
 

@@ -1,0 +1,124 @@
+// A backend server as the load balancer sees it: its address, weight and state, and the
+// live load the balancers read (requests or connections in flight). One object per server
+// id lives across reloads while the id keeps its address, so that state set by an operator
+// or by health checks and the in-flight count survive a reload.
+import { Agent } from 'node:http';
+import type { ServerState } from './config.js';
+import { assert } from './assert.js';
+
+export interface BackendServerOptions {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly state: ServerState;
+}
+
+export class BackendServer {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  /** `host:port` for log lines. */
+  readonly address: string;
+  /** Configured share of new requests (1..1000). */
+  weight: number;
+  #state: ServerState;
+  /** Requests (HTTP) or connections (TCP, upgraded HTTP) in flight. Balancers read it; the proxies keep it. */
+  #active = 0;
+  /** The pool this server belongs to in the current configuration. */
+  poolName: string;
+  /** Set when a reload removed the server; its connections close as their requests end. */
+  retired = false;
+  #agent: Agent | undefined;
+
+  constructor(options: BackendServerOptions, poolName: string) {
+    this.id = options.id;
+    this.host = options.host;
+    this.port = options.port;
+    this.address = `${options.host}:${options.port}`;
+    this.weight = options.weight;
+    this.#state = options.state;
+    this.poolName = poolName;
+  }
+
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  /** Only ServerDirectory changes state, so every change is logged and observed. */
+  setStateInternal(state: ServerState): void {
+    this.#state = state;
+  }
+
+  /** New requests may be balanced to it. */
+  get acceptsNew(): boolean {
+    return this.#state === 'up';
+  }
+
+  /** Clients already bound to it by persistence may still reach it (drain lets sessions finish). */
+  get acceptsSticky(): boolean {
+    return this.#state === 'up' || this.#state === 'drain';
+  }
+
+  /**
+   * The weight balancers use now. Today the configured or admin-set weight; slow start
+   * (with active health checks) will ramp it up after a recovery.
+   */
+  get effectiveWeight(): number {
+    return this.weight;
+  }
+
+  get active(): number {
+    return this.#active;
+  }
+
+  begin(): void {
+    this.#active++;
+  }
+
+  end(): void {
+    assert(this.#active > 0, () => `server ${this.id}: end() without begin() (active ${this.#active})`);
+    this.#active--;
+    if (this.retired && this.#active === 0) this.#agent?.destroy();
+  }
+
+  /**
+   * The keep-alive connection pool to this server. node:http's Agent rather than undici's
+   * Pool: the proxy needs per-socket control that the Agent gives directly (reusedSocket to
+   * decide a safe retry, destroying exactly the upstream socket of an aborted client, the
+   * upgrade handoff, socket counts for leak checks), and the request and response stay
+   * node streams that pipe with backpressure. undici's dispatcher is faster on the client
+   * half in isolation; the benchmark step (bench/, wrk against HAProxy and nginx) measures
+   * the whole path and decides whether swapping it in is worth it.
+   */
+  agent(options: { readonly keepAliveMs: number; readonly connectionsMax: number | undefined }): Agent {
+    if (this.#agent === undefined) {
+      this.#agent = new Agent({
+        keepAlive: true,
+        // Idle pooled sockets close after keepAliveMs (the socket timeout applies to free sockets).
+        timeout: options.keepAliveMs,
+        // LIFO keeps a few sockets hot and lets the rest time out.
+        scheduling: 'lifo',
+        maxSockets: options.connectionsMax ?? Infinity,
+        maxFreeSockets: 256,
+      });
+    }
+    return this.#agent;
+  }
+
+  /** The agent if one was made: for tests and metrics (socket counts). */
+  get agentIfCreated(): Agent | undefined {
+    return this.#agent;
+  }
+
+  /** Closes pooled connections; in-flight ones end with their requests (retired servers) or at stop. */
+  closeConnections(options: { readonly inFlightToo: boolean }): void {
+    if (this.#agent === undefined) return;
+    if (options.inFlightToo || this.#active === 0) {
+      this.#agent.destroy();
+      this.#agent = undefined;
+      return;
+    }
+    for (const sockets of Object.values(this.#agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
+  }
+}
