@@ -18,6 +18,10 @@ test_needs=(
 )
 bench_needs=(
   /usr/lib/postgresql/15/bin/postgres:postgresql-15
+  # The load balancer benchmark (bench/src/lb.ts): wrk drives tandem lb, HAProxy and nginx.
+  wrk:wrk
+  haproxy:haproxy
+  /usr/sbin/nginx:nginx
 )
 
 wanted=("${test_needs[@]}")

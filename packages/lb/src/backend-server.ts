@@ -3,6 +3,7 @@
 // id lives across reloads while the id keeps its address, so that state set by an operator
 // or by health checks and the in-flight count survive a reload.
 import { Agent } from 'node:http';
+import type { Clock } from '@tandem/testkit';
 import type { ServerState } from './config.js';
 import { assert } from './assert.js';
 
@@ -13,6 +14,9 @@ export interface BackendServerOptions {
   readonly weight: number;
   readonly state: ServerState;
 }
+
+/** Slow start begins at this share of the weight, so the server takes some traffic at once. */
+export const SLOW_START_FLOOR = 0.05;
 
 export class BackendServer {
   readonly id: string;
@@ -30,6 +34,8 @@ export class BackendServer {
   /** Set when a reload removed the server; its connections close as their requests end. */
   retired = false;
   #agent: Agent | undefined;
+  /** Set while the weight ramps up after a recovery. */
+  #slowStart: { readonly clock: Clock; readonly startedMs: number; readonly durationMs: number } | undefined;
 
   constructor(options: BackendServerOptions, poolName: string) {
     this.id = options.id;
@@ -48,6 +54,28 @@ export class BackendServer {
   /** Only ServerDirectory changes state, so every change is logged and observed. */
   setStateInternal(state: ServerState): void {
     this.#state = state;
+    if (state === 'down' || state === 'maintenance') this.#slowStart = undefined;
+  }
+
+  /**
+   * Ramps effectiveWeight from SLOW_START_FLOOR × weight to weight over durationMs (nginx's
+   * slow_start), so a server that just recovered, with cold caches and no warm connections,
+   * is not handed its whole share at once. The health checker calls it on recovery.
+   */
+  beginSlowStart(clock: Clock, durationMs: number): void {
+    this.#slowStart = durationMs > 0 ? { clock, startedMs: clock.monotonicMs(), durationMs } : undefined;
+  }
+
+  /** The share of the weight in effect now: 1 outside slow start. */
+  get slowStartFraction(): number {
+    const ramp = this.#slowStart;
+    if (ramp === undefined) return 1;
+    const fraction = (ramp.clock.monotonicMs() - ramp.startedMs) / ramp.durationMs;
+    if (fraction >= 1) {
+      this.#slowStart = undefined;
+      return 1;
+    }
+    return Math.max(SLOW_START_FLOOR, fraction);
   }
 
   /** New requests may be balanced to it. */
@@ -61,11 +89,11 @@ export class BackendServer {
   }
 
   /**
-   * The weight balancers use now. Today the configured or admin-set weight; slow start
-   * (with active health checks) will ramp it up after a recovery.
+   * The weight balancers use now: the configured or admin-set weight, scaled down while slow
+   * start ramps it up after a recovery. Fractional; the balancers take any positive weight.
    */
   get effectiveWeight(): number {
-    return this.weight;
+    return this.#slowStart === undefined ? this.weight : this.weight * this.slowStartFraction;
   }
 
   get active(): number {

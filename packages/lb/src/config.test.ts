@@ -110,6 +110,47 @@ secret: "0123456789abcdef0123456789abcdef"
     ).toContain("listeners[1].name: 'web' is used twice");
   });
 
+  it('reads health checks and the admin listener, with their defaults', () => {
+    const config = parseConfig(`${minimal}    health: { path: /health, bodyPattern: "^OK$" }
+  db:
+    servers:
+      - { id: db1, host: 127.0.0.1, port: 5544, health: { type: tcp, intervalMs: 2000, timeoutMs: 1000 } }
+admin: {}
+`);
+    expect(config.pools.web.health).toEqual({
+      type: 'http',
+      path: '/health',
+      expectStatus: [200],
+      bodyPattern: '^OK$',
+      bodyBytesMax: 65536,
+      intervalMs: 500,
+      timeoutMs: 400,
+      rise: 2,
+      fall: 3,
+      jitterPercent: 10,
+      slowStartMs: 0,
+    });
+    expect(config.pools.db.health).toBeUndefined();
+    expect(config.pools.db.servers[0].health).toMatchObject({ type: 'tcp', intervalMs: 2000, timeoutMs: 1000 });
+    expect(config.admin).toEqual({ host: '127.0.0.1', port: 9090 });
+    expect(parseConfig(minimal).admin).toBeUndefined();
+  });
+
+  it('names the bad health and admin fields', () => {
+    expect(refusal(`${minimal}    health: { bodyPattern: "(" }\n`)).toContain(
+      'pools.web.health.bodyPattern: a valid regular expression',
+    );
+    expect(refusal(`${minimal}    health: { intervalMs: 100, timeoutMs: 200 }\n`)).toContain(
+      'pools.web.health.timeoutMs: timeoutMs must not exceed intervalMs',
+    );
+    expect(refusal(`${minimal}    health: { type: icmp }\n`)).toContain('pools.web.health.type');
+    expect(refusal(`${minimal}    health: { fall: 0 }\n`)).toContain('pools.web.health.fall');
+    expect(refusal(`${minimal}    health: { expectStatus: [] }\n`)).toContain('pools.web.health.expectStatus');
+    expect(refusal(`${minimal}admin: { host: 0.0.0.0, port: 8080 }\n`)).toContain(
+      "admin.port: 0.0.0.0:8080 is also a listener's address",
+    );
+  });
+
   it('reads the secret from secretFile, relative to the file', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'tandem-lb-config-'));
     await writeFile(join(directory, 'secret'), 'x'.repeat(40) + '\n');

@@ -1,6 +1,7 @@
 // lb.yaml: the load balancer's configuration. Listeners (HTTP with L7 rules, or TCP), backend
-// pools (servers, algorithm, persistence, retries, timeouts, passive failure detection, a
-// backup pool), client limits, trusted proxies and the HMAC secret. Every field is
+// pools (servers, algorithm, persistence, retries, timeouts, active health checks, passive
+// failure detection, a backup pool), client limits, trusted proxies, the HMAC secret and the
+// admin listener. Every field is
 // validated, and an error names the field and what it should be.
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
@@ -33,6 +34,66 @@ export type PersistenceKind = (typeof PERSISTENCE_KINDS)[number];
 export const SERVER_STATES = ['up', 'down', 'drain', 'maintenance'] as const;
 export type ServerState = (typeof SERVER_STATES)[number];
 
+/** A regular expression that compiles (JavaScript syntax), for health.bodyPattern. */
+const regexSource = z.string().refine((source) => {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a valid regular expression');
+
+/**
+ * An active health check (the seed's content monitoring): an HTTP GET whose status must be
+ * one of expectStatus and whose body, if bodyPattern is set, must match it; or a TCP connect.
+ * The defaults detect a dead server within about fall × intervalMs (1.5 s), under HAProxy's
+ * default of about 6 s.
+ */
+const healthSchema = z
+  .object({
+    type: z.enum(['http', 'tcp']).default('http'),
+    /** The URL path of an HTTP check (with its query, if any). */
+    path: z
+      .string()
+      .regex(/^\/[^\s]*$/, 'a path starting with /')
+      .default('/'),
+    /** The Host header of an HTTP check; default the server's host:port. */
+    host: z
+      .string()
+      .regex(/^[A-Za-z0-9.:[\]-]+$/, 'a host name')
+      .optional(),
+    /** Check this port instead of the server's (a separate health port). */
+    port: port.min(1).optional(),
+    /** Statuses that count as healthy. */
+    expectStatus: z.array(z.number().int().min(100).max(599)).min(1).default([200]),
+    /** A regular expression the body must match (on its first bodyBytesMax bytes, as UTF-8). */
+    bodyPattern: regexSource.optional(),
+    bodyBytesMax: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024 * 1024)
+      .default(64 * 1024),
+    /** Time between the starts of two checks of one server. */
+    intervalMs: durationMs.default(500),
+    /** A check with no verdict this long fails. At most intervalMs, so checks of one server never overlap. */
+    timeoutMs: durationMs.default(400),
+    /** Consecutive successes that bring a down server back. */
+    rise: z.number().int().min(1).max(100).default(2),
+    /** Consecutive failures that mark a server down. */
+    fall: z.number().int().min(1).max(100).default(3),
+    /** Each interval is varied by up to this percentage, so checks of many servers do not run in step. */
+    jitterPercent: z.number().min(0).max(50).default(10),
+    /** After a recovery, the server's weight ramps from 5% to 100% over this long (0: at once). */
+    slowStartMs: z.number().int().min(0).max(2_147_483_647).default(0),
+  })
+  .strict()
+  .refine((health) => health.timeoutMs <= health.intervalMs, {
+    message: 'timeoutMs must not exceed intervalMs',
+    path: ['timeoutMs'],
+  });
+
 const serverSchema = z
   .object({
     id: serverId,
@@ -42,6 +103,8 @@ const serverSchema = z
     weight: z.number().int().min(1).max(1000).default(1),
     /** The state at start: drain and maintenance let an operator bring a server in gently. */
     state: z.enum(['up', 'drain', 'maintenance']).default('up'),
+    /** This server's own health check, replacing the pool's (another path or port). */
+    health: healthSchema.optional(),
   })
   .strict();
 
@@ -131,6 +194,12 @@ const poolSchema = z
     retries: z.number().int().min(0).max(10).default(2),
     timeouts: timeoutsSchema.prefault({}),
     passive: passiveSchema.prefault({}),
+    /**
+     * Active health checks of every server of the pool (a server's own health replaces it).
+     * With checks, a server marked down (by a check or by passive detection) comes back only
+     * after `rise` successful checks.
+     */
+    health: healthSchema.optional(),
     /** Connections to one server at most (in use and idle); more requests wait for one. Default: no bound. */
     connectionsPerServerMax: z.number().int().min(1).optional(),
     /** A pool that takes the traffic when no server of this one is up (a sorry server). */
@@ -217,6 +286,17 @@ const configSchema = z
     secretFile: z.string().min(1).optional(),
     /** One access log line per request or TCP connection. */
     accessLog: z.boolean().default(true),
+    /**
+     * The admin HTTP API and Prometheus /metrics, on their own listener. Loopback by default:
+     * the API changes server states and has no authentication of its own.
+     */
+    admin: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(9090),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((config, context) => {
@@ -252,6 +332,10 @@ const configSchema = z
         issue(['listeners', index, 'pool'], `no pool named '${listener.pool}' (pools: ${poolList})`);
       }
     });
+    if (config.admin !== undefined && config.admin.port !== 0) {
+      const address = `${config.admin.host}:${config.admin.port}`;
+      if (addresses.has(address)) issue(['admin', 'port'], `${address} is also a listener's address`);
+    }
     const serverIds = new Map<string, string>();
     let needsSecret = false;
     for (const [name, pool] of Object.entries(config.pools)) {
@@ -302,6 +386,8 @@ export type HttpListenerConfig = Extract<ListenerConfig, { protocol: 'http' }>;
 export type TcpListenerConfig = Extract<ListenerConfig, { protocol: 'tcp' }>;
 export type RuleConfig = HttpListenerConfig['rules'][number];
 export type LimitsConfig = LbConfig['limits'];
+export type HealthConfig = NonNullable<PoolConfig['health']>;
+export type AdminConfig = NonNullable<LbConfig['admin']>;
 
 function backupCycle(pools: Readonly<Record<string, { backup?: string | undefined }>>, start: string): boolean {
   const seen = new Set<string>([start]);

@@ -27,6 +27,10 @@ export const TlbCode = {
   SERVER_FAILING: 'TLB-3102',
   /** A backend set the load balancer's own persistence cookie; the load balancer's value wins. */
   APPLICATION_COOKIE_CONFLICT: 'TLB-3103',
+  /** Active health checks of a server failed `fall` times in a row: it is marked down. */
+  HEALTH_CHECK_FAILED: 'TLB-3104',
+  /** Active health checks of a server passed `rise` times in a row: it comes back. */
+  HEALTH_CHECK_PASSED: 'TLB-3105',
   // 4xxx: clients
   /** A malformed or ambiguous request (smuggling shapes such as Transfer-Encoding with Content-Length). */
   BAD_REQUEST: 'TLB-4001',
@@ -34,6 +38,9 @@ export const TlbCode = {
   HEADERS_TOO_LARGE: 'TLB-4002',
   /** A client too slow to send its headers or its request. */
   CLIENT_TIMEOUT: 'TLB-4003',
+  // 5xxx: the admin API
+  /** An admin API request that cannot be done: unknown server, bad state or weight, bad JSON. */
+  ADMIN_BAD_REQUEST: 'TLB-5001',
 } as const;
 
 export type TlbCodeName = keyof typeof TlbCode;

@@ -16,6 +16,7 @@ import { inspectRequestHead, type RequestHead } from './http/forward-headers.js'
 import { HttpExchange } from './http/http-exchange.js';
 import { UpgradeExchange } from './http/upgrade-exchange.js';
 import type { AccessLog, EventLog } from './log.js';
+import type { LbMetrics } from './metrics.js';
 import type { PassiveObserver } from './passive-detector.js';
 import { HttpRouter } from './router.js';
 import type { Topology } from './topology.js';
@@ -25,6 +26,7 @@ export interface ProxyServices {
   readonly log: EventLog;
   readonly accessLog: AccessLog;
   readonly passive: PassiveObserver;
+  readonly metrics: LbMetrics;
 }
 
 export class HttpProxy {
@@ -149,6 +151,7 @@ export class HttpProxy {
       log: services.log,
       accessLog: services.accessLog,
       passive: services.passive,
+      metrics: services.metrics,
       topology,
       router: new HttpRouter(listener, topology.pools),
       listenerName: listener.name,

@@ -1,5 +1,5 @@
 // @tandem/lb: the load balancer. See README.md for the configuration (lb.yaml) and how the
-// parts fit; health checks, the admin API, metrics and cluster mode arrive next.
+// parts fit: proxies, balancing, persistence, health checks, the admin API and metrics.
 export { LoadBalancer, type ListenerInfo, type LoadBalancerOptions } from './load-balancer.js';
 export {
   ALGORITHMS,
@@ -8,7 +8,9 @@ export {
   loadConfigFile,
   parseConfig,
   validateConfig,
+  type AdminConfig,
   type Algorithm,
+  type HealthConfig,
   type HttpListenerConfig,
   type LbConfig,
   type LimitsConfig,
@@ -25,7 +27,17 @@ export {
 } from './config.js';
 export { LbError, TlbCode, type TlbCodeName } from './errors.js';
 export { AccessLog, EventLog, type AccessRecord, type LineSink, type LogLevel } from './log.js';
-export { BackendServer } from './backend-server.js';
+export { BackendServer, SLOW_START_FLOOR } from './backend-server.js';
+export {
+  HealthChecker,
+  type CheckedServer,
+  type HealthCheckerOptions,
+  type HealthStatus,
+} from './health/health-checker.js';
+export type { Prober, ProbeResult, ProbeTarget } from './health/probe.js';
+export { NodeProber } from './health/node-prober.js';
+export { AdminServer, type AdminServices } from './admin.js';
+export { LbMetrics } from './metrics.js';
 export { ServerDirectory, type ServerControl, type ServerStateChange, type ServerView } from './server-directory.js';
 export { PassiveFailureDetector, type FailureKind, type PassiveObserver } from './passive-detector.js';
 export type { Balancer, BalancerContext, PickRequest } from './balance/balancer.js';

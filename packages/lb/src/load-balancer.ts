@@ -1,12 +1,18 @@
 // The load balancer process core: starts the listeners of a configuration, reloads a new
 // configuration without dropping connections, and stops gracefully. It owns the long-lived
-// parts (the server directory with every server's state, passive failure detection, the
-// logs) and builds one Topology per configuration generation.
+// parts (the server directory with every server's state, active health checks, passive
+// failure detection, metrics, the admin listener, the logs) and builds one Topology per
+// configuration generation.
 import type { AddressInfo } from 'node:net';
 import { SeededRandom, SystemClock, type Clock, type Random } from '@tandem/testkit';
 import type { BackendServer } from './backend-server.js';
 import type { LbConfig, ListenerConfig, PassiveConfig } from './config.js';
+import { AdminServer } from './admin.js';
+import { HealthChecker, type CheckedServer } from './health/health-checker.js';
+import { NodeProber } from './health/node-prober.js';
+import type { Prober } from './health/probe.js';
 import { HttpProxy, type ProxyServices } from './http-proxy.js';
+import { LbMetrics } from './metrics.js';
 import { AccessLog, EventLog, type LineSink } from './log.js';
 import { PassiveFailureDetector } from './passive-detector.js';
 import { ServerDirectory, type ServerControl } from './server-directory.js';
@@ -22,6 +28,8 @@ export interface LoadBalancerOptions {
   readonly accessLogSink?: LineSink;
   /** How long stop(), and a reload for the listeners it removes, let requests in flight finish. */
   readonly graceMs?: number;
+  /** How active health checks reach servers (default: real HTTP and TCP probes). */
+  readonly prober?: Prober;
 }
 
 export interface ListenerInfo {
@@ -46,6 +54,9 @@ export class LoadBalancer {
   readonly #accessLogSink: LineSink;
   readonly #directory: ServerDirectory;
   readonly #passive: PassiveFailureDetector;
+  readonly #health: HealthChecker;
+  readonly #metrics: LbMetrics;
+  #admin: AdminServer | undefined;
   #services: ProxyServices;
   #topology: Topology | undefined;
   #listeners = new Map<string, Listener>();
@@ -58,12 +69,24 @@ export class LoadBalancer {
     this.#log = new EventLog(this.#clock, options.logSink ?? ((line) => process.stderr.write(`${line}\n`)));
     this.#accessLogSink = options.accessLogSink ?? ((line) => process.stdout.write(`${line}\n`));
     this.#directory = new ServerDirectory(this.#log);
+    this.#health = new HealthChecker({
+      clock: this.#clock,
+      random: this.#random.fork(),
+      control: this.#directory,
+      log: this.#log,
+      prober: options.prober ?? new NodeProber(),
+    });
     this.#passive = new PassiveFailureDetector({
       clock: this.#clock,
       control: this.#directory,
       log: this.#log,
       configFor: (server: BackendServer) => this.#topology?.poolOf(server)?.config.passive ?? PASSIVE_DEFAULTS,
+      // Where active checks run, they bring a server back, after `rise` good checks.
+      revive: (server: BackendServer) => !this.#health.checks(server.id),
     });
+    this.#metrics = new LbMetrics({ directory: this.#directory, health: this.#health });
+    this.#metrics.listenersInFlight = () =>
+      [...this.#listeners.values()].map((listener) => ({ name: listener.name, inFlight: listener.inFlight }));
     this.#services = this.#makeServices(true);
   }
 
@@ -78,6 +101,21 @@ export class LoadBalancer {
   /** Server states and weights: for the health checker and the admin API. */
   get servers(): ServerControl {
     return this.#directory;
+  }
+
+  /** Active health checks: each checked server's verdict and counts. */
+  get health(): HealthChecker {
+    return this.#health;
+  }
+
+  /** The Prometheus registry's owner (the admin listener serves it on /metrics). */
+  get metrics(): LbMetrics {
+    return this.#metrics;
+  }
+
+  /** The admin listener's bound address, if the configuration has one. */
+  get adminAddress(): AddressInfo | undefined {
+    return this.#admin?.address;
   }
 
   /** The event log, for parts that run beside the proxies (health checks, admin API). */
@@ -146,8 +184,11 @@ export class LoadBalancer {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#health.stop();
     await Promise.all([...this.#listeners.values()].map((listener) => listener.close(this.#graceMs)));
     this.#listeners.clear();
+    await this.#admin?.close();
+    this.#admin = undefined;
     this.#passive.close();
     this.#directory.closeAll();
     this.#log.notice('load balancer stopped');
@@ -159,6 +200,7 @@ export class LoadBalancer {
       log: this.#log,
       accessLog: new AccessLog(this.#clock, accessLog ? this.#accessLogSink : undefined),
       passive: this.#passive,
+      metrics: this.#metrics,
     };
   }
 
@@ -181,6 +223,16 @@ export class LoadBalancer {
       await Promise.all(started.map(([, listener]) => listener.close(0)));
       throw error;
     }
+    let admin: AdminServer | undefined;
+    try {
+      admin = await this.#applyAdmin(config);
+    } catch (error) {
+      await Promise.all(started.map(([, listener]) => listener.close(0)));
+      throw error;
+    }
+    const previousAdmin = this.#admin;
+    this.#admin = admin;
+    if (previousAdmin !== undefined && previousAdmin !== admin) void previousAdmin.close();
     const removed: Listener[] = [];
     for (const [key, listener] of this.#listeners) {
       const listenerConfig = wanted.get(key);
@@ -195,6 +247,7 @@ export class LoadBalancer {
     }
     for (const [key, listener] of started) this.#listeners.set(key, listener);
     this.#topology = topology;
+    this.#health.sync(checkedServers(config, this.#directory));
     for (const listener of removed) {
       listener.close(this.#graceMs).then(
         () => this.#log.notice(`listener ${listener.name} closed`),
@@ -203,16 +256,52 @@ export class LoadBalancer {
     }
   }
 
-  #describeListeners(): string {
-    return [...this.#listeners.values()]
-      .map((listener) => {
-        const { address, port } = listener.address;
-        const pools =
-          listener instanceof HttpProxy
-            ? [...new Set([listener.config.defaultPool, ...listener.config.rules.map((rule) => rule.pool)])].join(', ')
-            : listener.config.pool;
-        return `${listener.name} (${listener instanceof HttpProxy ? 'http' : 'tcp'}) on ${address}:${port} -> ${pools}`;
-      })
-      .join('; ');
+  /** The admin listener for a configuration: the running one if its address stays, else a new one. */
+  async #applyAdmin(config: LbConfig): Promise<AdminServer | undefined> {
+    const wanted = config.admin;
+    if (wanted === undefined) return undefined;
+    const current = this.#admin;
+    if (current !== undefined && current.config.host === wanted.host && current.config.port === wanted.port)
+      return current;
+    const admin = new AdminServer(wanted, {
+      control: this.#directory,
+      health: this.#health,
+      metrics: this.#metrics,
+      log: this.#log,
+      effectiveWeight: (id) => this.#directory.server(id)?.effectiveWeight,
+    });
+    await admin.listen();
+    return admin;
   }
+
+  #describeListeners(): string {
+    return (
+      [...this.#listeners.values()]
+        .map((listener) => {
+          const { address, port } = listener.address;
+          const pools =
+            listener instanceof HttpProxy
+              ? [...new Set([listener.config.defaultPool, ...listener.config.rules.map((rule) => rule.pool)])].join(
+                  ', ',
+                )
+              : listener.config.pool;
+          return `${listener.name} (${listener instanceof HttpProxy ? 'http' : 'tcp'}) on ${address}:${port} -> ${pools}`;
+        })
+        .join('; ') +
+      (this.#admin === undefined ? '' : `; admin on ${this.#admin.address.address}:${this.#admin.address.port}`)
+    );
+  }
+}
+
+/** Every server with active checks, and the settings that apply to it (its own, else its pool's). */
+function checkedServers(config: LbConfig, directory: ServerDirectory): CheckedServer[] {
+  const checked: CheckedServer[] = [];
+  for (const pool of Object.values(config.pools)) {
+    for (const serverConfig of pool.servers) {
+      const health = serverConfig.health ?? pool.health;
+      const server = directory.server(serverConfig.id);
+      if (health !== undefined && server !== undefined) checked.push({ server, health });
+    }
+  }
+  return checked;
 }

@@ -5,8 +5,8 @@
 //
 // Without active health checks nothing else would bring the server back, so after downMs it
 // is tried again (nginx's fail_timeout) on probation: one more failure marks it down at
-// once, one success clears it. When active checks arrive they take over revival (reviving
-// is then theirs: `revive: false`).
+// once, one success clears it. For servers with active health checks, revival is the
+// checker's (`revive` answers false for them): the server stays down until `rise` good checks.
 import type { Clock, Timer } from '@tandem/testkit';
 import type { BackendServer } from './backend-server.js';
 import type { PassiveConfig, ServerState } from './config.js';
@@ -34,8 +34,8 @@ export interface PassiveDetectorOptions {
   readonly log: EventLog;
   /** The passive settings of the pool the server belongs to now. */
   readonly configFor: (server: BackendServer) => PassiveConfig;
-  /** Whether the detector brings servers back after downMs (false once active checks do it). */
-  readonly revive?: boolean;
+  /** Whether the detector brings a server back after downMs (false where active checks do it). Default: always. */
+  readonly revive?: boolean | ((server: BackendServer) => boolean);
 }
 
 export class PassiveFailureDetector implements PassiveObserver {
@@ -43,8 +43,25 @@ export class PassiveFailureDetector implements PassiveObserver {
   readonly #tracking = new Map<BackendServer, Tracking>();
   #closed = false;
 
+  readonly #unsubscribe: () => void;
+
   constructor(options: PassiveDetectorOptions) {
     this.#options = options;
+    // A server this detector holds down that someone else brings back (a health check, an
+    // operator) starts afresh: its count from zero, and no revive of ours later.
+    this.#unsubscribe = options.control.onStateChange((change) => {
+      if (change.from !== 'down' || change.to === 'down') return;
+      for (const [server, tracking] of this.#tracking) {
+        if (server.id !== change.id || tracking.heldDown === undefined) continue;
+        tracking.heldDown.timer?.cancel();
+        this.#tracking.delete(server);
+      }
+    });
+  }
+
+  #revives(server: BackendServer): boolean {
+    const revive = this.#options.revive ?? true;
+    return typeof revive === 'function' ? revive(server) : revive;
   }
 
   /** Consecutive failures counted for a server now (for tests and metrics). */
@@ -72,10 +89,9 @@ export class PassiveFailureDetector implements PassiveObserver {
     // Only servers that take traffic are marked: maintenance or an operator's down stay as set.
     if (server.state !== 'up' && server.state !== 'drain') return;
     const previous = server.state;
-    const timer =
-      this.#options.revive === false
-        ? undefined
-        : this.#options.clock.setTimer(config.downMs, () => this.#revive(server));
+    const timer = this.#revives(server)
+      ? this.#options.clock.setTimer(config.downMs, () => this.#revive(server))
+      : undefined;
     tracking.heldDown = { previous, timer };
     this.#options.log.warning(
       `${TlbCode.SERVER_FAILING} server ${server.id} (${server.address}): ${tracking.consecutive} consecutive failures, last ${kind}: ${detail}`,
@@ -84,7 +100,7 @@ export class PassiveFailureDetector implements PassiveObserver {
       server.id,
       'down',
       `passive detection: ${tracking.consecutive} consecutive failures` +
-        (timer === undefined ? '' : `; tried again in ${config.downMs} ms`),
+        (timer === undefined ? '; back when health checks pass' : `; tried again in ${config.downMs} ms`),
     );
   }
 
@@ -103,6 +119,7 @@ export class PassiveFailureDetector implements PassiveObserver {
   /** Cancels revive timers (at stop). */
   close(): void {
     this.#closed = true;
+    this.#unsubscribe();
     for (const tracking of this.#tracking.values()) tracking.heldDown?.timer?.cancel();
     this.#tracking.clear();
   }

@@ -10,6 +10,7 @@ import type { TcpListenerConfig } from './config.js';
 import { LbError, TlbCode } from './errors.js';
 import { describeError } from './http/http-exchange.js';
 import type { ProxyServices } from './http-proxy.js';
+import type { AccessRecord } from './log.js';
 import type { Pool } from './pool.js';
 import type { Topology } from './topology.js';
 import { normalizeAddress } from './trusted-proxies.js';
@@ -228,7 +229,7 @@ export class TcpProxy {
     connection.upstream?.destroy();
     this.#connections.delete(connection);
     if (connection.outcome === '-' && connection.connectMs < 0) connection.outcome = 'client-aborted';
-    this.#services.accessLog.record({
+    const record: AccessRecord = {
       listener: this.name,
       client: normalizeAddress(connection.client.remoteAddress),
       request: 'TCP',
@@ -240,6 +241,8 @@ export class TcpProxy {
       upstreamMs: connection.connectMs,
       totalMs: this.#services.clock.monotonicMs() - connection.startedMs,
       outcome: connection.outcome,
-    });
+    };
+    this.#services.metrics.record(record);
+    this.#services.accessLog.record(record);
   }
 }

@@ -52,7 +52,8 @@ export const hold: Handler = (_req, res, _body, backend) => {
   backend.held.push(res);
 };
 
-export async function startBackend(id: string, handler: Handler = echo): Promise<Backend> {
+/** Starts a backend on 127.0.0.1, on `port` if given (to bring a killed one back at its address), else an ephemeral one. */
+export async function startBackend(id: string, handler: Handler = echo, port = 0): Promise<Backend> {
   const sockets = new Set<Socket>();
   const server = createServer();
   const backend: Backend = {
@@ -101,7 +102,7 @@ export async function startBackend(id: string, handler: Handler = echo): Promise
       handler(req, res, body, backend);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');
   (backend as { port: number }).port = address.port;

@@ -3,6 +3,7 @@
 // makes one context per generation, so a reload never changes an exchange in flight.
 import type { Clock } from '@tandem/testkit';
 import type { AccessLog, EventLog } from '../log.js';
+import type { LbMetrics } from '../metrics.js';
 import type { PassiveObserver } from '../passive-detector.js';
 import type { HttpRouter } from '../router.js';
 import type { Topology } from '../topology.js';
@@ -17,6 +18,7 @@ export interface ExchangeContext {
   readonly log: EventLog;
   readonly accessLog: AccessLog;
   readonly passive: PassiveObserver;
+  readonly metrics: LbMetrics;
   readonly topology: Topology;
   readonly router: HttpRouter;
   readonly listenerName: string;

@@ -22,6 +22,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { BackendServer } from '../backend-server.js';
+import type { AccessRecord } from '../log.js';
 import type { FailureKind } from '../passive-detector.js';
 import { LbError, TlbCode, type TlbCodeName } from '../errors.js';
 import { privateCacheControl, removeCookie, setsCookie } from '../persistence/cookies.js';
@@ -390,8 +391,7 @@ export class HttpExchange {
     }
     const context = this.#context;
     context.onFinished(this);
-    if (!context.accessLog.enabled) return;
-    context.accessLog.record({
+    const record: AccessRecord = {
       listener: context.listenerName,
       client: this.#clientAddress,
       request: `${this.#req.method} ${this.#req.url} HTTP/${this.#req.httpVersion}`,
@@ -403,7 +403,9 @@ export class HttpExchange {
       upstreamMs: this.#upstreamMs,
       totalMs: context.clock.monotonicMs() - this.#startedMs,
       outcome: this.#outcome,
-    });
+    };
+    context.metrics.record(record);
+    context.accessLog.record(record);
   }
 }
 

@@ -1,0 +1,172 @@
+// Prometheus metrics of the load balancer, served by the admin listener on /metrics. Request
+// counts, errors and upstream latency are counted as exchanges finish (from the same record
+// the access log writes); server states, health verdicts, weights and connections in flight
+// are read from the live objects when scraped, so nothing is sampled in between.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SERVER_STATES } from './config.js';
+import type { HealthChecker } from './health/health-checker.js';
+import type { AccessRecord } from './log.js';
+import type { ServerDirectory } from './server-directory.js';
+
+export interface MetricsSources {
+  readonly directory: ServerDirectory;
+  readonly health: HealthChecker;
+}
+
+/** Upstream time to first byte, in seconds: loopback sub-millisecond answers to slow pages. */
+const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+type Child = { inc(value?: number): void };
+type HistogramChild = { observe(value: number): void };
+
+export class LbMetrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'listener' | 'pool' | 'server' | 'status_class'>;
+  readonly #errors: Counter<'listener' | 'server' | 'outcome'>;
+  readonly #latency: Histogram<'server'>;
+  /** Label children by key: prom-client hashes labels on every call otherwise, and this is per request. */
+  readonly #requestChildren = new Map<string, Child>();
+  readonly #errorChildren = new Map<string, Child>();
+  readonly #latencyChildren = new Map<string, HistogramChild>();
+  /** In-flight exchanges per listener: set by the load balancer, read at scrape time. */
+  listenersInFlight: () => ReadonlyArray<{ readonly name: string; readonly inFlight: number }> = () => [];
+
+  constructor(sources: MetricsSources) {
+    const registry = this.registry;
+    const { directory, health } = sources;
+    this.#requests = new Counter({
+      name: 'tandem_lb_requests_total',
+      help: 'Finished HTTP requests and TCP connections, by listener, pool, the server that answered (- if none) and status class (tcp for TCP).',
+      labelNames: ['listener', 'pool', 'server', 'status_class'],
+      registers: [registry],
+    });
+    this.#errors = new Counter({
+      name: 'tandem_lb_errors_total',
+      help: 'Requests and connections that did not complete: outcome is the TLB code (TLB-3001 no server, TLB-3002 connect failed, TLB-3003 timeout, TLB-3004 broken) or client-aborted.',
+      labelNames: ['listener', 'server', 'outcome'],
+      registers: [registry],
+    });
+    this.#latency = new Histogram({
+      name: 'tandem_lb_upstream_latency_seconds',
+      help: "Time from sending a request to the server's response head (HTTP), or to its accepting the connection (TCP).",
+      labelNames: ['server'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'tandem_lb_server_state',
+      help: 'Server state: 1 for the current one of up, down, drain, maintenance.',
+      labelNames: ['pool', 'server', 'state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const server of directory.list()) {
+          for (const state of SERVER_STATES)
+            this.set({ pool: server.pool, server: server.id, state }, server.state === state ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'tandem_lb_server_active',
+      help: 'Requests (HTTP) or connections (TCP, WebSocket) in flight to the server.',
+      labelNames: ['pool', 'server'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const server of directory.list()) this.set({ pool: server.pool, server: server.id }, server.active);
+      },
+    });
+    new Gauge({
+      name: 'tandem_lb_server_effective_weight',
+      help: 'The weight balancers use now (below the configured weight during slow start).',
+      labelNames: ['pool', 'server'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const view of directory.list()) {
+          const server = directory.server(view.id);
+          if (server !== undefined) this.set({ pool: view.pool, server: view.id }, server.effectiveWeight);
+        }
+      },
+    });
+    new Gauge({
+      name: 'tandem_lb_server_healthy',
+      help: "The active health check's verdict: 1 healthy, 0 unhealthy (servers without checks are absent).",
+      labelNames: ['server'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const status of health.statuses()) this.set({ server: status.serverId }, status.healthy ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'tandem_lb_health_checks_total',
+      help: 'Active health checks finished, by server and result.',
+      labelNames: ['server', 'result'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const status of health.statuses()) {
+          this.inc({ server: status.serverId, result: 'passed' }, status.checks - status.failedChecks);
+          this.inc({ server: status.serverId, result: 'failed' }, status.failedChecks);
+        }
+      },
+    });
+    const inFlight = (): ReadonlyArray<{ readonly name: string; readonly inFlight: number }> =>
+      this.listenersInFlight();
+    new Gauge({
+      name: 'tandem_lb_listener_in_flight',
+      help: 'HTTP exchanges (requests and upgraded connections) or TCP connections in flight on the listener.',
+      labelNames: ['listener'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const listener of inFlight()) this.set({ listener: listener.name }, listener.inFlight);
+      },
+    });
+  }
+
+  /** Counts one finished exchange (the access log's record of it). */
+  record(entry: AccessRecord): void {
+    const statusClass =
+      entry.request === 'TCP' ? 'tcp' : entry.status === 0 ? 'none' : `${Math.floor(entry.status / 100)}xx`;
+    const requestKey = `${entry.listener}\u0000${entry.pool}\u0000${entry.server}\u0000${statusClass}`;
+    let requests = this.#requestChildren.get(requestKey);
+    if (requests === undefined) {
+      requests = this.#requests.labels({
+        listener: entry.listener,
+        pool: entry.pool,
+        server: entry.server,
+        status_class: statusClass,
+      });
+      this.#requestChildren.set(requestKey, requests);
+    }
+    requests.inc();
+    if (entry.outcome !== '-') {
+      const errorKey = `${entry.listener}\u0000${entry.server}\u0000${entry.outcome}`;
+      let errors = this.#errorChildren.get(errorKey);
+      if (errors === undefined) {
+        errors = this.#errors.labels({ listener: entry.listener, server: entry.server, outcome: entry.outcome });
+        this.#errorChildren.set(errorKey, errors);
+      }
+      errors.inc();
+    }
+    if (entry.upstreamMs >= 0 && entry.server !== '-') {
+      let latency = this.#latencyChildren.get(entry.server);
+      if (latency === undefined) {
+        latency = this.#latency.labels({ server: entry.server });
+        this.#latencyChildren.set(entry.server, latency);
+      }
+      latency.observe(entry.upstreamMs / 1000);
+    }
+  }
+
+  /** The scrape: Prometheus's text format. */
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
