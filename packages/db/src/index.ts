@@ -101,3 +101,14 @@ export type {
   PreparedStatement,
   Portal,
 } from './wire/engine.js';
+// For physical backup tools (tandem db backup / verify / restore): file headers and trailers.
+export { Datafile, DATAFILE_HEADER_COPIES, type DatafileHeader } from './storage/datafile.js';
+export { decodeLogFileHeader } from './redo/log-file.js';
+export {
+  ARCHIVE_TRAILER_BYTES,
+  decodeArchiveTrailer,
+  encodeArchiveTrailer,
+  scanArchiveDestinations,
+  type ArchivedLog,
+  type ArchivedLogHeader,
+} from './redo/archive-file.js';

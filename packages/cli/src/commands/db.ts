@@ -20,6 +20,7 @@ import {
 } from '@tandem/db';
 import type { CliIo } from '../main.js';
 import { registerExportCommands } from './db-export.js';
+import { registerBackupCommands } from './db-backup.js';
 
 type Stage = 'NOMOUNT' | 'MOUNT' | 'OPEN';
 
@@ -247,4 +248,5 @@ export function registerDbCommand(program: Command, io: CliIo): void {
     });
 
   registerExportCommands(db, io);
+  registerBackupCommands(db, io);
 }
