@@ -156,6 +156,11 @@ export class Instance {
     return this.#io;
   }
 
+  /** The buffer cache size the parameters give (media recovery in MOUNT uses as much). */
+  get bufferCacheBlocks(): number {
+    return this.#parameters.bufferCacheBlocks ?? 4096;
+  }
+
   /** The database directory (relative file names in SQL resolve against it). */
   get directory(): string {
     return this.#parameters.directory;

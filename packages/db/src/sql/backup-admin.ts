@@ -156,6 +156,8 @@ export async function recover(instance: Instance, action: RecoverAction, out: Qu
       control,
       archiveDestinations: instance.archiveDestinations,
       doublewritePath: `${instance.directory}/recovery.dbw`,
+      // In MOUNT the buffer cache's memory is free; while OPEN it is in use.
+      cacheBlocks: instance.stage === 'MOUNT' ? instance.bufferCacheBlocks : 2048,
     },
     scope,
     target,
