@@ -156,7 +156,7 @@ function haproxyConfig(port: number, backendPorts: readonly number[], threads: n
   ].join('\n');
 }
 
-function tandemConfig(port: number, backendPorts: readonly number[]): string {
+function tandemConfig(port: number, backendPorts: readonly number[], workers: string): string {
   return [
     'listeners:',
     `  - { name: web, protocol: http, host: ${host}, port: ${port}, defaultPool: web }`,
@@ -166,6 +166,7 @@ function tandemConfig(port: number, backendPorts: readonly number[]): string {
     '    servers:',
     ...backendPorts.map((backend, index) => `      - { id: b${index + 1}, host: ${host}, port: ${backend} }`),
     'accessLog: false',
+    `workers: ${workers}`,
     '',
   ].join('\n');
 }
@@ -231,6 +232,8 @@ async function main(): Promise<void> {
       profile: { type: 'boolean', default: false },
       'profile-dir': { type: 'string', default: join(repositoryRoot, 'bench', '.work', 'lb-profile') },
       json: { type: 'string' },
+      // tandem lb's worker processes: auto (one per core, like HAProxy's nbthread and nginx's worker_processes) or a count.
+      workers: { type: 'string', default: 'auto' },
     },
   });
   const options = {
@@ -261,7 +264,7 @@ async function main(): Promise<void> {
       let signal: NodeJS.Signals = 'SIGTERM';
       if (proxy === 'tandem') {
         const file = join(dir, 'lb.yaml');
-        await writeFile(file, tandemConfig(port, backendPorts));
+        await writeFile(file, tandemConfig(port, backendPorts, values.workers));
         const nodeArgs = values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values['profile-dir']}`] : [];
         if (values.profile) await mkdir(values['profile-dir'], { recursive: true });
         started = start(process.execPath, [

@@ -129,6 +129,9 @@ export class BackendServer {
         scheduling: 'lifo',
         maxSockets: options.connectionsMax ?? Infinity,
         maxFreeSockets: 256,
+        // Requests go out at once: net's default keeps Nagle on, and a request head smaller
+        // than a segment could wait for the previous response's ACK.
+        noDelay: true,
       });
     }
     return this.#agent;

@@ -39,6 +39,14 @@ describe('lb.yaml', () => {
     expect(config.pools.web.servers[0]).toMatchObject({ weight: 1, state: 'up' });
     expect(config.limits).toMatchObject({ maxHeaderBytes: 16384, headersTimeoutMs: 10000 });
     expect(config.accessLog).toBe(true);
+    expect(config.workers).toBe('auto');
+  });
+
+  it('reads workers: auto or a count', () => {
+    expect(parseConfig(`${minimal}workers: 2\n`).workers).toBe(2);
+    expect(parseConfig(`${minimal}workers: auto\n`).workers).toBe('auto');
+    expect(refusal(`${minimal}workers: 0\n`)).toMatch(/workers/);
+    expect(refusal(`${minimal}workers: many\n`)).toMatch(/workers/);
   });
 
   it('reads a full configuration', () => {

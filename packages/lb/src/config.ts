@@ -287,6 +287,12 @@ const configSchema = z
     /** One access log line per request or TCP connection. */
     accessLog: z.boolean().default(true),
     /**
+     * Processes that serve the listeners: `auto` (the number of CPUs) or a count. More than one
+     * runs node:cluster (a primary with health checks, states and the admin API, and workers
+     * sharing the listeners); 1 serves everything in this process.
+     */
+    workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+    /**
      * The admin HTTP API and Prometheus /metrics, on their own listener. Loopback by default:
      * the API changes server states and has no authentication of its own.
      */

@@ -27,6 +27,8 @@ export interface ProxyServices {
   readonly accessLog: AccessLog;
   readonly passive: PassiveObserver;
   readonly metrics: LbMetrics;
+  /** A header added to every proxied response (tests of cluster mode: the worker's pid), if any. */
+  readonly responseTag?: readonly [string, string];
 }
 
 export class HttpProxy {
@@ -152,6 +154,7 @@ export class HttpProxy {
       accessLog: services.accessLog,
       passive: services.passive,
       metrics: services.metrics,
+      responseTag: services.responseTag,
       topology,
       router: new HttpRouter(listener, topology.pools),
       listenerName: listener.name,

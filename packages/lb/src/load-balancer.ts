@@ -3,18 +3,20 @@
 // parts (the server directory with every server's state, active health checks, passive
 // failure detection, metrics, the admin listener, the logs) and builds one Topology per
 // configuration generation.
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { SeededRandom, SystemClock, type Clock, type Random } from '@tandem/testkit';
 import type { BackendServer } from './backend-server.js';
-import type { LbConfig, ListenerConfig, PassiveConfig } from './config.js';
+import type { LbConfig, ListenerConfig, PassiveConfig, ServerState } from './config.js';
 import { AdminServer } from './admin.js';
+import { WorkerFleet, resolveWorkers } from './cluster.js';
 import { HealthChecker, type CheckedServer } from './health/health-checker.js';
 import { NodeProber } from './health/node-prober.js';
 import type { Prober } from './health/probe.js';
 import { HttpProxy, type ProxyServices } from './http-proxy.js';
 import { LbMetrics } from './metrics.js';
 import { AccessLog, EventLog, type LineSink } from './log.js';
-import { PassiveFailureDetector } from './passive-detector.js';
+import { PassiveFailureDetector, type PassiveObserver } from './passive-detector.js';
 import { ServerDirectory, type ServerControl } from './server-directory.js';
 import { TcpProxy } from './tcp-proxy.js';
 import { Topology } from './topology.js';
@@ -30,7 +32,18 @@ export interface LoadBalancerOptions {
   readonly graceMs?: number;
   /** How active health checks reach servers (default: real HTTP and TCP probes). */
   readonly prober?: Prober;
+  /**
+   * Cluster mode (workers > 1) settings. `pidHeader` (tests only) makes workers add
+   * `X-Tandem-Lb-Worker: <pid>` to every proxied response; `exec`/`execArgv` choose the
+   * worker's entry module and node flags (tests run it from the TypeScript sources).
+   */
+  readonly cluster?: { readonly exec?: string; readonly execArgv?: readonly string[]; readonly pidHeader?: boolean };
+  /** Internal: set by cluster-worker.ts when this process is a cluster worker. */
+  readonly worker?: { readonly passive: PassiveObserver; readonly pidHeader: boolean };
 }
+
+/** The response header naming the worker process, in tests of cluster mode. */
+export const WORKER_PID_HEADER = 'X-Tandem-Lb-Worker';
 
 export interface ListenerInfo {
   readonly name: string;
@@ -54,6 +67,10 @@ export class LoadBalancer {
   readonly #accessLogSink: LineSink;
   readonly #directory: ServerDirectory;
   readonly #passive: PassiveFailureDetector;
+  /** 'single': everything in this process; 'primary': no listeners, workers serve; 'worker': listeners only. */
+  readonly #mode: 'single' | 'primary' | 'worker';
+  readonly #options: LoadBalancerOptions;
+  #fleet: WorkerFleet | undefined;
   readonly #health: HealthChecker;
   readonly #metrics: LbMetrics;
   #admin: AdminServer | undefined;
@@ -62,7 +79,9 @@ export class LoadBalancer {
   #listeners = new Map<string, Listener>();
   #stopped = false;
 
-  private constructor(options: LoadBalancerOptions) {
+  private constructor(options: LoadBalancerOptions, mode: 'single' | 'primary' | 'worker') {
+    this.#mode = mode;
+    this.#options = options;
     this.#clock = options.clock ?? new SystemClock();
     this.#random = options.random ?? new SeededRandom(Math.floor(Math.random() * 0x1_0000_0000));
     this.#graceMs = options.graceMs ?? 10_000;
@@ -90,11 +109,42 @@ export class LoadBalancer {
     this.#services = this.#makeServices(true);
   }
 
-  /** Starts every listener of the configuration; rejects (with nothing left listening) if one cannot bind. */
+  /**
+   * Starts every listener of the configuration; rejects (with nothing left listening) if one
+   * cannot bind. With `workers` above 1 (`auto`: one per CPU) this process becomes a cluster
+   * primary: it forks the workers, which serve the listeners, and keeps states, health checks,
+   * passive verdicts and the admin API (see cluster.ts). `workers: 1` serves in this process.
+   */
+
   static async start(config: LbConfig, options: LoadBalancerOptions = {}): Promise<LoadBalancer> {
-    const balancer = new LoadBalancer(options);
-    await balancer.#apply(config);
-    balancer.#log.notice(`load balancer started: ${balancer.#describeListeners()}`);
+    const workers = resolveWorkers(config.workers);
+    const mode = options.worker !== undefined ? 'worker' : workers > 1 && cluster.isPrimary ? 'primary' : 'single';
+    const balancer = new LoadBalancer(options, mode);
+    if (mode === 'primary') {
+      const fleet = new WorkerFleet({
+        count: workers,
+        log: balancer.#log,
+        directory: balancer.#directory,
+        passive: balancer.#passive,
+        slowStartMsOf: (id) => balancer.#slowStartMsOf(id),
+        graceMs: balancer.#graceMs,
+        ...(options.cluster?.exec === undefined ? {} : { exec: options.cluster.exec }),
+        ...(options.cluster?.execArgv === undefined ? {} : { execArgv: options.cluster.execArgv }),
+        pidHeader: options.cluster?.pidHeader === true,
+      });
+      balancer.#fleet = fleet;
+      balancer.#metrics.gatherWorkers = () => fleet.gatherMetrics();
+    }
+    try {
+      await balancer.#apply(config);
+    } catch (error) {
+      await balancer.stop();
+      throw error;
+    }
+    balancer.#log.notice(
+      `load balancer started: ${balancer.#describeListeners()}` +
+        (mode === 'primary' ? `; ${workers} workers (${balancer.workerPids().join(', ')})` : ''),
+    );
     return balancer;
   }
 
@@ -129,6 +179,7 @@ export class LoadBalancer {
   }
 
   get listeners(): ListenerInfo[] {
+    if (this.#fleet !== undefined) return this.#fleet.listeners.map((info) => ({ ...info }));
     return [...this.#listeners.values()].map((listener) => ({
       name: listener.name,
       protocol: listener instanceof HttpProxy ? 'http' : 'tcp',
@@ -139,6 +190,7 @@ export class LoadBalancer {
   /** The bound address of a listener (its port when the configuration asked for port 0). */
   address(listenerName: string): AddressInfo {
     for (const listener of this.#listeners.values()) if (listener.name === listenerName) return listener.address;
+    for (const listener of this.#fleet?.listeners ?? []) if (listener.name === listenerName) return listener.address;
     throw new RangeError(`no listener named ${listenerName}`);
   }
 
@@ -147,7 +199,32 @@ export class LoadBalancer {
     return this.#directory.server(id);
   }
 
-  /** Exchanges and TCP connections in flight on every listener. */
+  /** Cluster mode: the worker processes' pids (empty otherwise). */
+  workerPids(): number[] {
+    return this.#fleet?.pids() ?? [];
+  }
+
+  /** Cluster mode: each worker's view of the server states, by pid (empty otherwise). */
+  async workerStates(): Promise<Map<number, Record<string, ServerState>>> {
+    return (await this.#fleet?.workerStates()) ?? new Map<number, Record<string, ServerState>>();
+  }
+
+  /** Cluster mode: resolves once every worker has applied every change broadcast before the call. */
+  async workersSynced(): Promise<void> {
+    await this.#fleet?.barrier();
+  }
+
+  /** Cluster workers: a state change the primary made (see ServerDirectory.mirrorState). */
+  mirrorState(id: string, state: ServerState, reason: string): void {
+    this.#directory.mirrorState(id, state, reason);
+  }
+
+  /** Cluster workers: the primary's slow start of a recovered server, ramped here too. */
+  beginSlowStart(server: BackendServer, durationMs: number): void {
+    server.beginSlowStart(this.#clock, durationMs);
+  }
+
+  /** Exchanges and TCP connections in flight on this process's listeners (a cluster primary has none). */
   get inFlight(): number {
     let count = 0;
     for (const listener of this.#listeners.values()) count += listener.inFlight;
@@ -185,6 +262,7 @@ export class LoadBalancer {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#health.stop();
+    await this.#fleet?.stop();
     await Promise.all([...this.#listeners.values()].map((listener) => listener.close(this.#graceMs)));
     this.#listeners.clear();
     await this.#admin?.close();
@@ -199,19 +277,34 @@ export class LoadBalancer {
       clock: this.#clock,
       log: this.#log,
       accessLog: new AccessLog(this.#clock, accessLog ? this.#accessLogSink : undefined),
-      passive: this.#passive,
+      passive: this.#options.worker?.passive ?? this.#passive,
       metrics: this.#metrics,
+      ...(this.#options.worker?.pidHeader === true
+        ? { responseTag: [WORKER_PID_HEADER, String(process.pid)] as const }
+        : {}),
     };
   }
 
+  #slowStartMsOf(id: string): number {
+    for (const pool of Object.values(this.#topology?.config.pools ?? {})) {
+      const server = pool.servers.find((candidate) => candidate.id === id);
+      if (server !== undefined) return (server.health ?? pool.health)?.slowStartMs ?? 0;
+    }
+    return 0;
+  }
+
   async #apply(config: LbConfig): Promise<void> {
-    const topology = new Topology(config, this.#directory, { clock: this.#clock, random: this.#random });
+    const topology = new Topology(config, this.#directory, {
+      clock: this.#clock,
+      random: this.#random,
+      sourceIpByHash: this.#mode === 'worker',
+    });
     if (this.#services.accessLog.enabled !== config.accessLog) this.#services = this.#makeServices(config.accessLog);
     const wanted = new Map(config.listeners.map((listener) => [listenerKey(listener), listener]));
     const started: Array<[string, Listener]> = [];
     try {
       for (const [key, listenerConfig] of wanted) {
-        if (this.#listeners.has(key)) continue;
+        if (this.#listeners.has(key) || this.#mode === 'primary') continue;
         const listener =
           listenerConfig.protocol === 'http'
             ? new HttpProxy(listenerConfig, config.limits, topology, this.#services)
@@ -225,9 +318,15 @@ export class LoadBalancer {
     }
     let admin: AdminServer | undefined;
     try {
-      admin = await this.#applyAdmin(config);
+      // Workers serve no admin API: the primary's has the states, and its /metrics sums the workers'.
+      admin = this.#mode === 'worker' ? undefined : await this.#applyAdmin(config);
+      if (this.#fleet !== undefined) {
+        if (this.#topology === undefined) await this.#fleet.start(config);
+        else await this.#fleet.apply(config);
+      }
     } catch (error) {
       await Promise.all(started.map(([, listener]) => listener.close(0)));
+      if (admin !== undefined && admin !== this.#admin) await admin.close();
       throw error;
     }
     const previousAdmin = this.#admin;
@@ -247,7 +346,8 @@ export class LoadBalancer {
     }
     for (const [key, listener] of started) this.#listeners.set(key, listener);
     this.#topology = topology;
-    this.#health.sync(checkedServers(config, this.#directory));
+    // Workers check nothing: the primary's checks decide, and their verdicts arrive as state changes.
+    if (this.#mode !== 'worker') this.#health.sync(checkedServers(config, this.#directory));
     for (const listener of removed) {
       listener.close(this.#graceMs).then(
         () => this.#log.notice(`listener ${listener.name} closed`),
@@ -275,7 +375,14 @@ export class LoadBalancer {
   }
 
   #describeListeners(): string {
+    const served =
+      this.#fleet === undefined
+        ? ''
+        : this.#fleet.listeners
+            .map((info) => `${info.name} (${info.protocol}) on ${info.address.address}:${info.address.port}`)
+            .join('; ');
     return (
+      served +
       [...this.#listeners.values()]
         .map((listener) => {
           const { address, port } = listener.address;

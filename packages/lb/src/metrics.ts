@@ -2,7 +2,7 @@
 // counts, errors and upstream latency are counted as exchanges finish (from the same record
 // the access log writes); server states, health verdicts, weights and connections in flight
 // are read from the live objects when scraped, so nothing is sampled in between.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SERVER_STATES } from './config.js';
 import type { HealthChecker } from './health/health-checker.js';
 import type { AccessRecord } from './log.js';
@@ -17,6 +17,20 @@ export interface MetricsSources {
 const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 type Child = { inc(value?: number): void };
+
+/** A registry's metrics as JSON: what cluster workers send the primary. */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+/**
+ * Metrics the primary of a cluster reports from its own objects (states, weights, health):
+ * workers leave them out of what they send, so the sums are not multiplied by the workers.
+ */
+export const PRIMARY_ONLY_METRICS: ReadonlySet<string> = new Set([
+  'tandem_lb_server_state',
+  'tandem_lb_server_effective_weight',
+  'tandem_lb_server_healthy',
+  'tandem_lb_health_checks_total',
+]);
 type HistogramChild = { observe(value: number): void };
 
 export class LbMetrics {
@@ -30,6 +44,11 @@ export class LbMetrics {
   readonly #latencyChildren = new Map<string, HistogramChild>();
   /** In-flight exchanges per listener: set by the load balancer, read at scrape time. */
   listenersInFlight: () => ReadonlyArray<{ readonly name: string; readonly inFlight: number }> = () => [];
+  /**
+   * Cluster primary: the workers' metrics (from workerJson), summed with this registry's by
+   * prom-client's AggregatorRegistry.aggregate at scrape time.
+   */
+  gatherWorkers: (() => Promise<MetricsJson[]>) | undefined;
 
   constructor(sources: MetricsSources) {
     const registry = this.registry;
@@ -163,7 +182,16 @@ export class LbMetrics {
 
   /** The scrape: Prometheus's text format. */
   async text(): Promise<string> {
-    return this.registry.metrics();
+    if (this.gatherWorkers === undefined) return this.registry.metrics();
+    const own = await this.registry.getMetricsAsJSON();
+    const workers = await this.gatherWorkers();
+    return AggregatorRegistry.aggregate([own, ...workers]).metrics();
+  }
+
+  /** A cluster worker's share of the metrics, for the primary to aggregate. */
+  async workerJson(): Promise<MetricsJson> {
+    const all = await this.registry.getMetricsAsJSON();
+    return all.filter((metric) => !PRIMARY_ONLY_METRICS.has(metric.name));
   }
 
   get contentType(): string {

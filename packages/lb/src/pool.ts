@@ -38,13 +38,23 @@ export class Pool {
     name: string,
     config: PoolConfig,
     servers: readonly BackendServer[],
-    context: BalancerContext & { readonly signer: ServerTokenSigner | undefined; readonly clock: Clock },
+    context: BalancerContext & {
+      readonly signer: ServerTokenSigner | undefined;
+      readonly clock: Clock;
+      /** Cluster mode: source-IP persistence by consistent hash (see PoolPersistence). */
+      readonly sourceIpByHash?: boolean;
+    },
   ) {
     this.name = name;
     this.config = config;
     this.servers = servers;
     this.balancer = createBalancer(config.algorithm, servers, context);
-    this.persistence = new PoolPersistence(config.persistence, context.signer, context.clock);
+    this.persistence = new PoolPersistence(
+      config.persistence,
+      context.signer,
+      context.clock,
+      context.sourceIpByHash === true ? servers : undefined,
+    );
     this.#byId = new Map(servers.map((server) => [server.id, server]));
   }
 

@@ -40,6 +40,7 @@ export interface ServerControl {
 export class ServerDirectory implements ServerControl {
   readonly #servers = new Map<string, BackendServer>();
   readonly #listeners = new Set<(change: ServerStateChange) => void>();
+  readonly #weightListeners = new Set<(id: string, weight: number) => void>();
   readonly #log: EventLog;
 
   constructor(log: EventLog) {
@@ -104,6 +105,18 @@ export class ServerDirectory implements ServerControl {
     return true;
   }
 
+  /**
+   * Cluster workers: applies a change the primary decided (and logged), telling observers
+   * but not logging it again in every worker. Unknown ids are ignored.
+   */
+  mirrorState(id: string, state: ServerState, reason: string): void {
+    const server = this.#servers.get(id);
+    if (server === undefined || server.state === state) return;
+    const from = server.state;
+    server.setStateInternal(state);
+    for (const listener of this.#listeners) listener({ id, from, to: state, reason });
+  }
+
   setWeight(id: string, weight: number, reason: string): boolean {
     if (!Number.isInteger(weight) || weight < 1 || weight > 1000) {
       throw new RangeError(`weight must be an integer 1..1000, got ${weight}`);
@@ -113,8 +126,15 @@ export class ServerDirectory implements ServerControl {
     if (server.weight !== weight) {
       this.#log.notice(`server ${id} of pool ${server.poolName}: weight ${server.weight} -> ${weight}: ${reason}`);
       server.weight = weight;
+      for (const listener of this.#weightListeners) listener(id, weight);
     }
     return true;
+  }
+
+  /** Weight changes made through setWeight (the admin API), for the cluster primary to broadcast. */
+  onWeightChange(listener: (id: string, weight: number) => void): () => void {
+    this.#weightListeners.add(listener);
+    return () => this.#weightListeners.delete(listener);
   }
 
   onStateChange(listener: (change: ServerStateChange) => void): () => void {

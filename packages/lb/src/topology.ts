@@ -19,7 +19,7 @@ export class Topology {
   constructor(
     config: LbConfig,
     directory: ServerDirectory,
-    context: { readonly clock: Clock; readonly random: Random },
+    context: { readonly clock: Clock; readonly random: Random; readonly sourceIpByHash?: boolean },
   ) {
     this.config = config;
     const servers = directory.sync(config);
@@ -33,7 +33,12 @@ export class Topology {
       });
       pools.set(
         name,
-        new Pool(name, poolConfig, members, { clock: context.clock, random: context.random.fork(), signer }),
+        new Pool(name, poolConfig, members, {
+          clock: context.clock,
+          random: context.random.fork(),
+          signer,
+          sourceIpByHash: context.sourceIpByHash === true,
+        }),
       );
     }
     for (const [name, poolConfig] of Object.entries(config.pools)) {

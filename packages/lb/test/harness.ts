@@ -130,7 +130,10 @@ export interface RunningLb {
 export async function startLb(config: unknown, options: LoadBalancerOptions = {}): Promise<RunningLb> {
   const logs: string[] = [];
   const access: string[] = [];
-  const lb = await LoadBalancer.start(validateConfig(config, 'test config'), {
+  // `workers` defaults to one per CPU; these tests run the in-process mode unless they ask.
+  const withWorkers =
+    typeof config === 'object' && config !== null && !('workers' in config) ? { ...config, workers: 1 } : config;
+  const lb = await LoadBalancer.start(validateConfig(withWorkers, 'test config'), {
     logSink: (line) => logs.push(line),
     accessLogSink: (line) => access.push(line),
     graceMs: 2000,

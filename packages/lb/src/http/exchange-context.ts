@@ -22,6 +22,8 @@ export interface ExchangeContext {
   readonly topology: Topology;
   readonly router: HttpRouter;
   readonly listenerName: string;
+  /** A header added to every proxied response (tests of cluster mode: the worker's pid), if any. */
+  readonly responseTag: readonly [string, string] | undefined;
   /** Logs a warning once per key for the life of the listener (a misbehaving app must not flood the log). */
   warnOnce(key: string, message: string): void;
   /** Called once when an exchange ends. */

@@ -268,6 +268,7 @@ export class HttpExchange {
         `cookie-conflict:${server.id}`,
         `${TlbCode.APPLICATION_COOKIE_CONFLICT} server ${server.id} sets the persistence cookie ${persistence.cookieName} itself; its value is dropped (rename one of them)`,
       );
+    if (context.responseTag !== undefined) headers.push(context.responseTag[0], context.responseTag[1]);
     try {
       this.#res.writeHead(status, response.statusMessage, headers);
     } catch (error) {

@@ -7,6 +7,7 @@ import type { Clock } from '@tandem/testkit';
 import type { BackendServer } from '../backend-server.js';
 import type { PersistenceConfig, PersistenceKind } from '../config.js';
 import { assert } from '../assert.js';
+import { ConsistentHashRing } from '../balance/consistent-hash.js';
 import { findCookie, formatSetCookie } from './cookies.js';
 import { parseReplicatedSession } from './replicated-session.js';
 import type { ServerTokenSigner } from './server-token.js';
@@ -36,8 +37,25 @@ export class PoolPersistence {
   readonly urlParameter: string | undefined;
   readonly #signer: ServerTokenSigner | undefined;
   readonly #sessionTable: SessionTable | undefined;
+  /** Cluster mode: source-IP persistence by consistent hash instead of the session table (see below). */
+  readonly #sourceRing: ConsistentHashRing | undefined;
 
-  constructor(config: PersistenceConfig, signer: ServerTokenSigner | undefined, clock: Clock) {
+  /**
+   * `sourceIpServers`, given in cluster mode, makes source-IP persistence stateless: the
+   * client's address is looked up on a consistent-hash ring of the pool's servers instead of
+   * the session table. Each worker would otherwise keep its own table and send the same client
+   * to different servers; a table in the primary would put an IPC round trip on every
+   * request's path and make the primary a bottleneck. The ring answers the same in every
+   * worker with no messages, and a server that goes down moves only its own clients (who come
+   * back when it returns). What is lost: the first request of an address is not balanced by
+   * the pool's algorithm, and there is no idle expiry.
+   */
+  constructor(
+    config: PersistenceConfig,
+    signer: ServerTokenSigner | undefined,
+    clock: Clock,
+    sourceIpServers?: readonly BackendServer[],
+  ) {
     this.kinds = config.kinds;
     this.config = config;
     const signed = config.kinds.includes('cookie') || config.kinds.includes('url-token');
@@ -48,7 +66,10 @@ export class PoolPersistence {
     this.#signer = signer;
     this.cookieName = config.kinds.includes('cookie') ? config.cookie.name : undefined;
     this.urlParameter = config.kinds.includes('url-token') ? config.urlParameter : undefined;
-    this.#sessionTable = config.kinds.includes('source-ip') ? new SessionTable(clock, config.sourceIp) : undefined;
+    const sourceIp = config.kinds.includes('source-ip');
+    this.#sourceRing = sourceIp && sourceIpServers !== undefined ? new ConsistentHashRing(sourceIpServers) : undefined;
+    this.#sessionTable =
+      sourceIp && this.#sourceRing === undefined ? new SessionTable(clock, config.sourceIp) : undefined;
   }
 
   get enabled(): boolean {
@@ -61,7 +82,10 @@ export class PoolPersistence {
     for (const kind of this.kinds) {
       switch (kind) {
         case 'source-ip': {
-          const serverId = this.#sessionTable?.lookup(input.clientAddress);
+          const serverId =
+            this.#sourceRing !== undefined
+              ? this.#sourceRing.lookup(input.clientAddress, takesSticky)?.id
+              : this.#sessionTable?.lookup(input.clientAddress);
           if (serverId !== undefined) targets.push({ serverId, kind });
           break;
         }
@@ -111,4 +135,9 @@ export class PoolPersistence {
   remember(clientAddress: string, server: BackendServer): void {
     this.#sessionTable?.remember(clientAddress, server.id);
   }
+}
+
+/** A bound server can take a request while up or draining (Pool.choose checks again). */
+function takesSticky(server: BackendServer): boolean {
+  return server.state === 'up' || server.state === 'drain';
 }
