@@ -2,10 +2,11 @@
 // mount-admin.ts at MOUNT): which file of the database a path is, and how a log member file
 // is made or removed, so that every command refuses a path already in use and names its user.
 import { isFileSystemError, type FileSystem } from '@tandem/testkit';
-import type { ControlFileState, LogGroupEntry, LogMemberEntry } from '../control/control-state.js';
+import type { ControlFileState, DatafileEntry, LogGroupEntry, LogMemberEntry } from '../control/control-state.js';
 import { parentOf } from '../control/control-file.js';
 import { DbError } from '../errors.js';
 import { createLogMember, type LogFileHeader } from '../redo/log-file.js';
+import { Datafile } from '../storage/datafile.js';
 
 /** What in the database uses `path` (words for an error message), or undefined if nothing does. */
 export function databaseFileAt(
@@ -109,4 +110,35 @@ export async function removeFileIfPresent(fs: FileSystem, path: string): Promise
 
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Makes a datafile the control file knows anew, empty, as it was when created (a lost
+ * TEMP file at OPEN; CREATE DATAFILE for a lost file with no backup), at `path` (default
+ * its own) with its checkpoint at `checkpointTsn`, and syncs its directory.
+ */
+export async function recreateDatafile(
+  fs: FileSystem,
+  state: ControlFileState,
+  entry: DatafileEntry,
+  options: { readonly path?: string; readonly checkpointTsn: number; readonly nowMs: number },
+): Promise<Datafile> {
+  const path = options.path ?? entry.path;
+  const datafile = await Datafile.create(fs, {
+    path,
+    sizeBlocks: entry.sizeBlocks,
+    maxBlocks: entry.autoextend?.maxBlocks ?? entry.sizeBlocks,
+    header: {
+      dbId: state.dbId,
+      fileNumber: entry.number,
+      tablespaceNumber: entry.tablespaceNumber,
+      blockBytes: state.blockBytes,
+      creationTsn: entry.creationTsn,
+      checkpointTsn: options.checkpointTsn,
+      checkpointMs: options.nowMs,
+      resetlogsTsn: state.incarnation.resetlogsTsn,
+    },
+  });
+  await fs.syncDirectory(parentOf(path));
+  return datafile;
 }

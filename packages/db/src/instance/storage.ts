@@ -28,6 +28,7 @@ import { SpaceManager } from '../storage/space-manager.js';
 import { CacheMiniTransaction, mtrReserveBytes, type BlockImagePolicy } from '../txn/cache-mini-transaction.js';
 import { RetryAfter, runWithRetry } from '../txn/mini-transaction.js';
 import type { AlertLog } from './alert-log.js';
+import { recreateDatafile } from './database-files.js';
 
 export interface TablespaceSpec {
   readonly name: string;
@@ -258,22 +259,10 @@ async function openOrRecreateTemp(io: StorageIo, state: ControlFileState, entry:
   } catch (error) {
     const tablespace = state.tablespaces.find((ts) => ts.number === entry.tablespaceNumber);
     if (!isDbError(error, 'DATAFILE_MISSING') || tablespace?.kind !== 'TEMP') throw error;
-    const datafile = await Datafile.create(io.fs, {
-      path: entry.path,
-      sizeBlocks: entry.sizeBlocks,
-      maxBlocks: entry.autoextend?.maxBlocks ?? entry.sizeBlocks,
-      header: {
-        dbId: state.dbId,
-        fileNumber: entry.number,
-        tablespaceNumber: entry.tablespaceNumber,
-        blockBytes: state.blockBytes,
-        creationTsn: entry.creationTsn,
-        checkpointTsn: entry.checkpointTsn,
-        checkpointMs: io.clock.nowMs(),
-        resetlogsTsn: state.incarnation.resetlogsTsn,
-      },
+    const datafile = await recreateDatafile(io.fs, state, entry, {
+      checkpointTsn: entry.checkpointTsn,
+      nowMs: io.clock.nowMs(),
     });
-    await io.fs.syncDirectory(parentOf(entry.path));
     io.alert.notice(
       `temp file ${entry.number} ('${entry.path}') of tablespace ${tablespace.name} was missing and has been recreated`,
     );

@@ -5,6 +5,7 @@
 import type { ControlFiles } from '../control/control-file.js';
 import type { ControlFileState, DatafileEntry } from '../control/control-state.js';
 import { DbError, isDbError } from '../errors.js';
+import { recreateDatafile } from '../instance/database-files.js';
 import type { Instance } from '../instance/instance.js';
 import { MediaRecovery, recordRecovery, type RecoveryScope, type RecoveryTarget } from '../recovery/media-recovery.js';
 import { resetLogs } from '../recovery/resetlogs.js';
@@ -381,24 +382,13 @@ export async function createDatafile(instance: Instance, ref: string | number, a
       `'${path}' exists: CREATE DATAFILE makes a lost file anew; remove or move the old one`,
     );
   }
-  const datafile = await Datafile.create(instance.io.fs, {
+  const datafile = await recreateDatafile(instance.io.fs, state, entry, {
     path,
-    sizeBlocks: entry.sizeBlocks,
-    maxBlocks: entry.autoextend?.maxBlocks ?? entry.sizeBlocks,
-    header: {
-      dbId: state.dbId,
-      fileNumber: entry.number,
-      tablespaceNumber: entry.tablespaceNumber,
-      blockBytes: state.blockBytes,
-      creationTsn: entry.creationTsn,
-      checkpointTsn: entry.creationTsn,
-      checkpointMs: instance.io.clock.nowMs(),
-      resetlogsTsn: state.incarnation.resetlogsTsn,
-    },
+    checkpointTsn: entry.creationTsn,
+    nowMs: instance.io.clock.nowMs(),
   });
   await datafile.sync();
   await datafile.close();
-  await instance.io.fs.syncDirectory(path.slice(0, path.lastIndexOf('/')) || '/');
   await control.update((current) => ({
     ...current,
     datafiles: current.datafiles.map((candidate) =>

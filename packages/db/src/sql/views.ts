@@ -63,6 +63,33 @@ async function archivedLogs(source: ViewSource): Promise<readonly ArchivedLog[]>
   return scanArchiveDestinations(instance.io.fs, instance.archiveDestinations, control.dbId);
 }
 
+/** What v$archived_log and v$archive_dest_files both show of an archived log, after its name. */
+const ARCHIVED_LOG_COLUMNS: readonly [string, SqlType][] = [
+  ['thread#', T.int4],
+  ['sequence#', T.int8],
+  ['incarnation#', T.int4],
+  ['resetlogs_tsn', T.int8],
+  ['first_tsn', T.int8],
+  ['next_tsn', T.int8],
+  ['first_time', T.timestamptz],
+  ['next_time', T.timestamptz],
+  ['bytes', T.int8],
+];
+
+function archivedLogFields(log: ArchivedLog): Row {
+  return [
+    log.thread,
+    BigInt(log.sequence),
+    log.incarnation,
+    BigInt(log.resetlogsTsn),
+    BigInt(log.firstTsn),
+    BigInt(log.nextTsn),
+    BigInt(log.firstMs) * 1000n,
+    BigInt(log.nextMs) * 1000n,
+    BigInt(log.sizeBytes),
+  ];
+}
+
 /** The control file state in MOUNT (the control files) or OPEN (the storage's live copy). */
 function controlState(source: ViewSource): ControlFileState | undefined {
   const { instance } = source;
@@ -232,15 +259,7 @@ export function dynamicViews(source: ViewSource): VirtualRelation[] {
       [
         ['name', T.text],
         ['dest_id', T.int4],
-        ['thread#', T.int4],
-        ['sequence#', T.int8],
-        ['incarnation#', T.int4],
-        ['resetlogs_tsn', T.int8],
-        ['first_tsn', T.int8],
-        ['next_tsn', T.int8],
-        ['first_time', T.timestamptz],
-        ['next_time', T.timestamptz],
-        ['bytes', T.int8],
+        ...ARCHIVED_LOG_COLUMNS,
         ['checksum', T.text],
         ['completion_time', T.timestamptz],
         ['status', T.text],
@@ -253,15 +272,7 @@ export function dynamicViews(source: ViewSource): VirtualRelation[] {
           yield [
             log.path,
             destination + 1,
-            log.thread,
-            BigInt(log.sequence),
-            log.incarnation,
-            BigInt(log.resetlogsTsn),
-            BigInt(log.firstTsn),
-            BigInt(log.nextTsn),
-            BigInt(log.firstMs) * 1000n,
-            BigInt(log.nextMs) * 1000n,
-            BigInt(log.sizeBytes),
+            ...archivedLogFields(log),
             log.bodyCrc32.toString(16).padStart(8, '0'),
             BigInt(log.archivedMs) * 1000n,
             present ? 'A' : 'D',
@@ -269,39 +280,13 @@ export function dynamicViews(source: ViewSource): VirtualRelation[] {
         }
       },
     ),
-    view(
-      'v$archive_dest_files',
-      [
-        ['name', T.text],
-        ['thread#', T.int4],
-        ['sequence#', T.int8],
-        ['incarnation#', T.int4],
-        ['resetlogs_tsn', T.int8],
-        ['first_tsn', T.int8],
-        ['next_tsn', T.int8],
-        ['first_time', T.timestamptz],
-        ['next_time', T.timestamptz],
-        ['bytes', T.int8],
-      ],
-      async function* () {
-        const control = state();
-        if (control === undefined) return;
-        for (const log of await scanArchiveDestinations(instance.io.fs, instance.archiveDestinations, control.dbId)) {
-          yield [
-            log.path,
-            log.thread,
-            BigInt(log.sequence),
-            log.incarnation,
-            BigInt(log.resetlogsTsn),
-            BigInt(log.firstTsn),
-            BigInt(log.nextTsn),
-            BigInt(log.firstMs) * 1000n,
-            BigInt(log.nextMs) * 1000n,
-            BigInt(log.sizeBytes),
-          ];
-        }
-      },
-    ),
+    view('v$archive_dest_files', [['name', T.text], ...ARCHIVED_LOG_COLUMNS], async function* () {
+      const control = state();
+      if (control === undefined) return;
+      for (const log of await scanArchiveDestinations(instance.io.fs, instance.archiveDestinations, control.dbId)) {
+        yield [log.path, ...archivedLogFields(log)];
+      }
+    }),
     view(
       'v$logfile',
       [
