@@ -15,9 +15,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AdminConfig, ServerState } from './config.js';
-import { LbError, TlbCode } from './errors.js';
+import { TlbCode } from './errors.js';
 import type { HealthChecker } from './health/health-checker.js';
 import type { EventLog } from './log.js';
+import { boundAddress, listenOn } from './listener-socket.js';
 import type { LbMetrics } from './metrics.js';
 import type { ServerControl, ServerView } from './server-directory.js';
 
@@ -68,29 +69,16 @@ export class AdminServer {
   }
 
   get address(): AddressInfo {
-    const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new Error('the admin listener is not listening');
-    return address;
+    return boundAddress(this.#server, 'the admin listener');
   }
 
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => {
-        reject(
-          new LbError(
-            'LISTEN_FAILED',
-            `the admin listener cannot listen on ${this.config.host}:${this.config.port}: ${error.message}`,
-            { cause: error },
-          ),
-        );
-      };
-      this.#server.once('error', onError);
-      this.#server.listen({ host: this.config.host, port: this.config.port }, () => {
-        this.#server.off('error', onError);
-        this.#server.on('error', (error) => this.#services.log.error(`admin listener: ${error.message}`));
-        resolve(this.address);
-      });
-    });
+    return listenOn(
+      this.#server,
+      this.config,
+      { subject: 'the admin listener', logPrefix: 'admin listener' },
+      this.#services.log,
+    );
   }
 
   /** Stops listening and closes its connections; never rejects. */

@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '@tandem/testkit';
 import type { HttpListenerConfig, LimitsConfig } from './config.js';
-import { LbError, TlbCode } from './errors.js';
+import { TlbCode } from './errors.js';
 import type { ExchangeContext, FinishingExchange } from './http/exchange-context.js';
 import { inspectRequestHead, type RequestHead } from './http/forward-headers.js';
 import { HttpExchange } from './http/http-exchange.js';
@@ -18,6 +18,7 @@ import { UpgradeExchange } from './http/upgrade-exchange.js';
 import type { AccessLog, EventLog } from './log.js';
 import type { LbMetrics } from './metrics.js';
 import type { PassiveObserver } from './passive-detector.js';
+import { boundAddress, connectionCount, listenOn, waitWhileBusy } from './listener-socket.js';
 import { HttpRouter } from './router.js';
 import type { Topology } from './topology.js';
 
@@ -73,9 +74,7 @@ export class HttpProxy {
 
   /** The bound address (after listen). */
   get address(): AddressInfo {
-    const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new Error(`listener ${this.name} is not listening`);
-    return address;
+    return boundAddress(this.#server, `listener ${this.name}`);
   }
 
   /** Exchanges in flight (requests and upgraded connections). */
@@ -85,29 +84,12 @@ export class HttpProxy {
 
   /** Client connections open now (for tests). */
   connectionCount(): Promise<number> {
-    return new Promise((resolve, reject) =>
-      this.#server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
-    );
+    return connectionCount(this.#server);
   }
 
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => {
-        reject(
-          new LbError(
-            'LISTEN_FAILED',
-            `listener ${this.name} cannot listen on ${this.#listener.host}:${this.#listener.port}: ${error.message}`,
-            { cause: error },
-          ),
-        );
-      };
-      this.#server.once('error', onError);
-      this.#server.listen({ host: this.#listener.host, port: this.#listener.port }, () => {
-        this.#server.off('error', onError);
-        this.#server.on('error', (error) => this.#services.log.error(`listener ${this.name}: ${error.message}`));
-        resolve(this.address);
-      });
-    });
+    const name = `listener ${this.name}`;
+    return listenOn(this.#server, this.#listener, { subject: name, logPrefix: name }, this.#services.log);
   }
 
   /**
@@ -129,12 +111,12 @@ export class HttpProxy {
   async close(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeIdleConnections();
-    const deadline = this.#services.clock.monotonicMs() + graceMs;
-    // Bounded: at most graceMs / 20 polls.
-    while (this.#exchanges.size > 0 && this.#services.clock.monotonicMs() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      this.#server.closeIdleConnections();
-    }
+    await waitWhileBusy(
+      this.#services.clock,
+      graceMs,
+      () => this.#exchanges.size > 0,
+      () => this.#server.closeIdleConnections(),
+    );
     for (const exchange of this.#exchanges) exchange.abort();
     this.#server.closeAllConnections();
     await closed;

@@ -1,25 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '@tandem/testkit';
+import { poolRig } from '../test/pool-rig.js';
 import { PassiveFailureDetector } from './passive-detector.js';
-import { ServerDirectory } from './server-directory.js';
-import { EventLog } from './log.js';
-import { validateConfig } from './config.js';
 
 function setup(on5xx = true) {
-  const clock = new ManualClock();
-  const lines: string[] = [];
-  const log = new EventLog(clock, (line) => lines.push(line));
-  const directory = new ServerDirectory(log);
-  const config = validateConfig({
-    listeners: [{ name: 'web', protocol: 'http', port: 0, defaultPool: 'p' }],
-    pools: {
-      p: {
-        servers: [{ id: 's1', host: '127.0.0.1', port: 1 }],
-        passive: { consecutiveFailures: 3, downMs: 5000, on5xx },
-      },
-    },
+  const { clock, lines, log, directory, config, servers } = poolRig({
+    servers: [{ id: 's1', host: '127.0.0.1', port: 1 }],
+    passive: { consecutiveFailures: 3, downMs: 5000, on5xx },
   });
-  const servers = directory.sync(config);
   const server = servers.get('s1')!;
   const detector = new PassiveFailureDetector({
     clock,

@@ -10,6 +10,7 @@ import type { TcpListenerConfig } from './config.js';
 import { LbError, TlbCode } from './errors.js';
 import { describeError } from './http/http-exchange.js';
 import type { ProxyServices } from './http-proxy.js';
+import { boundAddress, connectionCount, listenOn, waitWhileBusy } from './listener-socket.js';
 import type { AccessRecord } from './log.js';
 import type { Pool } from './pool.js';
 import type { Topology } from './topology.js';
@@ -52,9 +53,7 @@ export class TcpProxy {
   }
 
   get address(): AddressInfo {
-    const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new Error(`listener ${this.name} is not listening`);
-    return address;
+    return boundAddress(this.#server, `listener ${this.name}`);
   }
 
   get inFlight(): number {
@@ -63,29 +62,12 @@ export class TcpProxy {
 
   /** Client connections open now (for tests and metrics). */
   connectionCount(): Promise<number> {
-    return new Promise((resolve, reject) =>
-      this.#server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
-    );
+    return connectionCount(this.#server);
   }
 
   listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => {
-        reject(
-          new LbError(
-            'LISTEN_FAILED',
-            `listener ${this.name} cannot listen on ${this.#listener.host}:${this.#listener.port}: ${error.message}`,
-            { cause: error },
-          ),
-        );
-      };
-      this.#server.once('error', onError);
-      this.#server.listen({ host: this.#listener.host, port: this.#listener.port }, () => {
-        this.#server.off('error', onError);
-        this.#server.on('error', (error) => this.#services.log.error(`listener ${this.name}: ${error.message}`));
-        resolve(this.address);
-      });
-    });
+    const name = `listener ${this.name}`;
+    return listenOn(this.#server, this.#listener, { subject: name, logPrefix: name }, this.#services.log);
   }
 
   /** A reload: new connections use the new pool; connections in flight keep their backend. */
@@ -97,11 +79,7 @@ export class TcpProxy {
   /** Stops accepting; open connections get graceMs to end by themselves, then are cut. */
   async close(graceMs: number): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    const deadline = this.#services.clock.monotonicMs() + graceMs;
-    // Bounded: at most graceMs / 20 polls.
-    while (this.#connections.size > 0 && this.#services.clock.monotonicMs() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitWhileBusy(this.#services.clock, graceMs, () => this.#connections.size > 0);
     for (const connection of this.#connections) {
       connection.client.destroy();
       connection.upstream?.destroy();

@@ -1,13 +1,20 @@
 // The admin HTTP API and /metrics over real HTTP: server states as JSON, drain, maintenance,
 // ready and weight set while running and obeyed by the proxy, refusals with TLB-5001, and a
 // Prometheus scrape that counts requests, errors, latency, states and health.
-import { afterEach, describe, expect, it } from 'vitest';
-import { echo, eventually, get, send, serversOf, startBackend, startLb, tally, type RunningLb } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import {
+  cleanupAfterEach,
+  echo,
+  eventually,
+  get,
+  send,
+  serversOf,
+  startBackend,
+  tally,
+  type RunningLb,
+} from './harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup(extraPool: Record<string, unknown> = {}): Promise<{ lb: RunningLb; adminPort: number }> {
   const a = await startBackend('a', echo);
@@ -16,13 +23,12 @@ async function setup(extraPool: Record<string, unknown> = {}): Promise<{ lb: Run
     () => a.close(),
     () => b.close(),
   );
-  const lb = await startLb({
+  const lb = await cleanups.startLb({
     listeners: [{ name: 'web', protocol: 'http', host: '127.0.0.1', port: 0, defaultPool: 'web' }],
     pools: { web: { servers: serversOf(a, b), persistence: { kinds: ['cookie'] }, ...extraPool } },
     secret: 'admin-test-secret-0123456789abcdef0123',
     admin: { port: 0 },
   });
-  cleanups.push(() => lb.stop());
   const adminPort = lb.lb.adminAddress!.port;
   expect(lb.lb.adminAddress!.address).toBe('127.0.0.1');
   return { lb, adminPort };

@@ -9,7 +9,8 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, type Server as NetServer, type Socket } from 'node:net';
+import { afterEach } from 'vitest';
 import { LoadBalancer, validateConfig, type LoadBalancerOptions } from '../src/index.js';
 
 export const SECRET = 'integration-test-secret-0123456789abcdef';
@@ -102,11 +103,16 @@ export async function startBackend(id: string, handler: Handler = echo, port = 0
       handler(req, res, body, backend);
     });
   });
+  (backend as { port: number }).port = await listenOnLoopback(server, port);
+  return backend;
+}
+
+/** Starts `server` listening on 127.0.0.1 (port 0: an ephemeral one) and returns its port. */
+export async function listenOnLoopback(server: NetServer, port = 0): Promise<number> {
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no address');
-  (backend as { port: number }).port = address.port;
-  return backend;
+  return address.port;
 }
 
 /** A port nothing listens on (bound then released). */
@@ -256,4 +262,37 @@ export function setCookieValue(reply: Reply, name: string): string | undefined {
     if (line.startsWith(`${name}=`)) return line.slice(name.length + 1).split(';')[0];
   }
   return undefined;
+}
+
+/** What a test started and must stop: run after each test of the file, last first. */
+export interface Cleanups {
+  readonly push: (...cleanups: Array<() => Promise<void>>) => void;
+  /** Backends with these ids, closed after the test. */
+  readonly backends: (handler: Handler, ...ids: string[]) => Promise<Backend[]>;
+  /** A load balancer (as startLb), stopped after the test. */
+  readonly startLb: (config: unknown, options?: LoadBalancerOptions) => Promise<RunningLb>;
+}
+
+/** Registers the file's afterEach that runs the cleanups its tests pushed. */
+export function cleanupAfterEach(): Cleanups {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const push = (...added: Array<() => Promise<void>>): void => {
+    cleanups.push(...added);
+  };
+  return {
+    push,
+    backends: async (handler, ...ids) => {
+      const started = await Promise.all(ids.map((id) => startBackend(id, handler)));
+      for (const backend of started) push(() => backend.close());
+      return started;
+    },
+    startLb: async (config, options) => {
+      const running = await startLb(config, options);
+      push(() => running.stop());
+      return running;
+    },
+  };
 }

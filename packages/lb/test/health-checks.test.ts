@@ -2,25 +2,22 @@
 // after `fall` failed checks while its traffic moves with no failed idempotent request, and
 // rejoins after `rise` once it is back; a body that does not match the pattern marks a server
 // down; TCP checks. Assertions are on check counts and states, never on elapsed time.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Agent, type ServerResponse } from 'node:http';
 import {
+  cleanupAfterEach,
   echo,
   eventually,
   get,
   serversOf,
   startBackend,
-  startLb,
   tally,
   type Backend,
   type Handler,
   type RunningLb,
 } from './harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 /** Echo for every path, and /health answering `ok` (or what `healthBody` says). */
 function withHealth(healthBody: () => string): Handler {
@@ -42,12 +39,10 @@ async function backend(id: string, handler: Handler = withHealth(() => 'ok'), po
 }
 
 async function lbFor(pools: Record<string, unknown>, listeners?: unknown[]): Promise<RunningLb> {
-  const running = await startLb({
+  return cleanups.startLb({
     listeners: listeners ?? [{ name: 'web', protocol: 'http', host: '127.0.0.1', port: 0, defaultPool: 'web' }],
     pools,
   });
-  cleanups.push(() => running.stop());
-  return running;
 }
 
 const checks = (lb: RunningLb, id: string): number => lb.lb.health.status(id)?.checks ?? 0;

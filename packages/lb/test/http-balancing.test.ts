@@ -1,43 +1,31 @@
 // Each algorithm's distribution through the real proxy, and L7 routing.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Agent } from 'node:http';
 import {
+  cleanupAfterEach,
   echo,
   eventually,
   get,
   hold,
   serversOf,
   startBackend,
-  startLb,
   tally,
-  type Backend,
-  type Handler,
   type RunningLb,
 } from './harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function backends(handler: Handler, ...ids: string[]): Promise<Backend[]> {
-  const started = await Promise.all(ids.map((id) => startBackend(id, handler)));
-  for (const backend of started) cleanups.push(() => backend.close());
-  return started;
-}
+const cleanups = cleanupAfterEach();
+const backends = cleanups.backends;
 
 async function lbFor(
   pools: Record<string, unknown>,
   listener: Record<string, unknown> = {},
   extra: Record<string, unknown> = {},
 ): Promise<RunningLb> {
-  const running = await startLb({
+  return cleanups.startLb({
     listeners: [{ name: 'web', protocol: 'http', host: '127.0.0.1', port: 0, defaultPool: 'web', ...listener }],
     pools,
     ...extra,
   });
-  cleanups.push(() => running.stop());
-  return running;
 }
 
 async function sequential(

@@ -1,44 +1,33 @@
 // Stickiness for each persistence kind through the real proxy; forged and tampered tokens
 // are ignored; a sticky client whose server goes down moves and is re-bound; drain.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ServerTokenSigner } from '../src/index.js';
 import {
+  cleanupAfterEach,
   echo,
   get,
   SECRET,
   serversOf,
   setCookieValue,
-  startBackend,
-  startLb,
   type Backend,
   type Handler,
   type RunningLb,
 } from './harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function backends(handler: Handler, ...ids: string[]): Promise<Backend[]> {
-  const started = await Promise.all(ids.map((id) => startBackend(id, handler)));
-  for (const backend of started) cleanups.push(() => backend.close());
-  return started;
-}
+const cleanups = cleanupAfterEach();
+const backends = cleanups.backends;
 
 async function lbWith(
   servers: Backend[],
   persistence: Record<string, unknown>,
   extra: Record<string, unknown> = {},
 ): Promise<RunningLb> {
-  const running = await startLb({
+  return cleanups.startLb({
     listeners: [{ name: 'web', protocol: 'http', host: '127.0.0.1', port: 0, defaultPool: 'web' }],
     pools: { web: { servers: serversOf(...servers), persistence } },
     secret: SECRET,
     ...extra,
   });
-  cleanups.push(() => running.stop());
-  return running;
 }
 
 /** An application that sets its own cookie and a public cache policy on every response. */

@@ -1,10 +1,11 @@
 // Safety at the edge, checked with raw sockets: smuggling shapes refused before anything
 // reaches a backend, hop-by-hop and forwarding headers, header size and slow clients,
 // sockets failing on either side, and an abort storm that must leak nothing.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import {
+  cleanupAfterEach,
   echo,
   eventually,
   get,
@@ -12,16 +13,12 @@ import {
   send,
   serversOf,
   startBackend,
-  startLb,
   type Backend,
   type Handler,
   type RunningLb,
 } from './harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup(
   handler: Handler = echo,
@@ -30,12 +27,11 @@ async function setup(
 ): Promise<{ backend: Backend; lb: RunningLb }> {
   const backend = await startBackend('a', handler);
   cleanups.push(() => backend.close());
-  const lb = await startLb({
+  const lb = await cleanups.startLb({
     listeners: [{ name: 'web', protocol: 'http', host: '127.0.0.1', port: 0, defaultPool: 'web' }],
     pools: { web: { servers: serversOf(backend), ...pool } },
     ...extra,
   });
-  cleanups.push(() => lb.stop());
   return { backend, lb };
 }
 

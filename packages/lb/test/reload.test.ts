@@ -1,30 +1,12 @@
 // Reload without dropping connections: requests in flight finish, kept-alive connections
 // carry on under the new configuration, listeners come and go, server state survives.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Agent } from 'node:http';
 import { validateConfig } from '../src/index.js';
-import {
-  echo,
-  eventually,
-  get,
-  hold,
-  serversOf,
-  startBackend,
-  startLb,
-  type Backend,
-  type Handler,
-} from './harness.js';
+import { cleanupAfterEach, echo, eventually, get, hold, serversOf, type Backend } from './harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function backends(handler: Handler, ...ids: string[]): Promise<Backend[]> {
-  const started = await Promise.all(ids.map((id) => startBackend(id, handler)));
-  for (const backend of started) cleanups.push(() => backend.close());
-  return started;
-}
+const cleanups = cleanupAfterEach();
+const backends = cleanups.backends;
 
 function configFor(servers: Backend[], extraListeners: unknown[] = []): Record<string, unknown> {
   return {
@@ -37,8 +19,7 @@ describe('reload', () => {
   it('finishes requests in flight on the old pool, and sends the next request on the same connection to the new one', async () => {
     const [old] = await backends(hold, 'old');
     const [fresh] = await backends(echo, 'fresh');
-    const lb = await startLb(configFor([old]));
-    cleanups.push(() => lb.stop());
+    const lb = await cleanups.startLb(configFor([old]));
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const warm = get(lb.port(), '/warm', {}, agent);
     expect(await eventually(() => old.held.length === 1)).toBe(true);
@@ -59,8 +40,7 @@ describe('reload', () => {
 
   it('starts new listeners, stops removed ones, and keeps the port of listeners that stay', async () => {
     const [a] = await backends(echo, 'a');
-    const lb = await startLb(configFor([a]));
-    cleanups.push(() => lb.stop());
+    const lb = await cleanups.startLb(configFor([a]));
     const port = lb.port();
     const extra = { name: 'admin-side', protocol: 'http', host: '127.0.0.1', port: 0, defaultPool: 'web' };
     await lb.lb.reload(validateConfig(configFor([a], [extra])));
@@ -74,8 +54,7 @@ describe('reload', () => {
 
   it('keeps the state an operator set on servers that stay', async () => {
     const [a, b] = await backends(echo, 'a', 'b');
-    const lb = await startLb(configFor([a, b]));
-    cleanups.push(() => lb.stop());
+    const lb = await cleanups.startLb(configFor([a, b]));
     lb.lb.servers.setState('a', 'maintenance', 'operator');
     await lb.lb.reload(validateConfig(configFor([a, b])));
     expect(lb.lb.servers.get('a')?.state).toBe('maintenance');
@@ -84,8 +63,7 @@ describe('reload', () => {
 
   it('refuses a reload whose new listener cannot bind, and keeps serving the old configuration', async () => {
     const [a] = await backends(echo, 'a');
-    const lb = await startLb(configFor([a]));
-    cleanups.push(() => lb.stop());
+    const lb = await cleanups.startLb(configFor([a]));
     const taken = { name: 'clash', protocol: 'http', host: '127.0.0.1', port: lb.port(), defaultPool: 'web' };
     await expect(lb.lb.reload(validateConfig(configFor([a], [taken])))).rejects.toThrow(
       /TLB-2001: listener clash cannot listen/,

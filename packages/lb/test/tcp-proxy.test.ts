@@ -1,14 +1,19 @@
 // The TCP (L4) listener: balancing per connection, failover on connect errors, large
 // transfers with backpressure, half-close, and no server at all.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { deadPort, eventually, startLb, tally, type RunningLb } from './harness.js';
+import {
+  cleanupAfterEach,
+  listenOnLoopback,
+  serversOf,
+  deadPort,
+  eventually,
+  tally,
+  type RunningLb,
+} from './harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 interface TcpBackend {
   readonly id: string;
@@ -32,10 +37,7 @@ async function tcpBackend(id: string): Promise<TcpBackend> {
     socket.on('end', () => socket.end(`sha256=${hash.digest('hex')}\n`));
   });
   backend.server = server;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  backend.port = address.port;
+  backend.port = await listenOnLoopback(server);
   cleanups.push(async () => {
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -47,14 +49,12 @@ async function lbFor(
   servers: Array<{ id: string; port: number }>,
   pool: Record<string, unknown> = {},
 ): Promise<RunningLb> {
-  const running = await startLb({
+  return cleanups.startLb({
     listeners: [{ name: 'tcp', protocol: 'tcp', host: '127.0.0.1', port: 0, pool: 'p' }],
     pools: {
-      p: { servers: servers.map((server) => ({ id: server.id, host: '127.0.0.1', port: server.port })), ...pool },
+      p: { servers: serversOf(...servers), ...pool },
     },
   });
-  cleanups.push(() => running.stop());
-  return running;
 }
 
 /** Connects, sends `payload`, half-closes, and collects everything until the proxy closes. */

@@ -2,16 +2,21 @@
 // handshake passes (Sec-WebSocket-Accept checked by the client), frames flow both ways,
 // cookie persistence routes the upgrade, a refused upgrade is passed on, and closing either
 // end closes the other.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ServerTokenSigner } from '../src/index.js';
-import { deadPort, eventually, SECRET, startLb, type RunningLb } from './harness.js';
+import {
+  cleanupAfterEach,
+  listenOnLoopback,
+  serversOf,
+  deadPort,
+  eventually,
+  SECRET,
+  type RunningLb,
+} from './harness.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 type RawData = Buffer | ArrayBuffer | Buffer[];
 
@@ -46,10 +51,7 @@ async function wsBackend(id: string): Promise<WsBackend> {
       socket.send(isBinary ? data : `${id}:${text(data)}`, { binary: isBinary }),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  (backend as { port: number }).port = address.port;
+  (backend as { port: number }).port = await listenOnLoopback(server);
   cleanups.push(async () => {
     for (const client of wss.clients) client.terminate();
     await new Promise<void>((resolve) => wss.close(() => resolve()));
@@ -63,15 +65,13 @@ async function lbFor(
   servers: Array<{ id: string; port: number }>,
   pool: Record<string, unknown> = {},
 ): Promise<RunningLb> {
-  const running = await startLb({
+  return cleanups.startLb({
     listeners: [{ name: 'web', protocol: 'http', host: '127.0.0.1', port: 0, defaultPool: 'web' }],
     pools: {
-      web: { servers: servers.map((server) => ({ id: server.id, host: '127.0.0.1', port: server.port })), ...pool },
+      web: { servers: serversOf(...servers), ...pool },
     },
     secret: SECRET,
   });
-  cleanups.push(() => running.stop());
-  return running;
 }
 
 function open(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {

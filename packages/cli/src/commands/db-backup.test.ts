@@ -15,31 +15,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive, readPidFile } from '@tandem/db';
 import { readManifest } from '../db-backup/manifest.js';
-import { main, type CliIo } from '../main.js';
+import { runTandem as tandem, type CliResult as Result } from '../db-client/test-support.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const directories: string[] = [];
-
-interface Result {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-async function tandem(...args: string[]): Promise<Result> {
-  const io: CliIo & { stdout: string; stderr: string } = {
-    stdout: '',
-    stderr: '',
-    out: (text) => {
-      io.stdout += text;
-    },
-    err: (text) => {
-      io.stderr += text;
-    },
-  };
-  const code = await main(['node', 'tandem', ...args], io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
-}
 
 async function ok(...args: string[]): Promise<Result> {
   const result = await tandem(...args);

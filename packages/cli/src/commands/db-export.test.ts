@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseServer, initDatabase } from '@tandem/db';
 import { exportDatabase } from '../db-export/export-database.js';
 import { ExportFileReader } from '../db-export/export-file.js';
-import { main, type CliIo } from '../main.js';
+import { runTandem as tandem } from '../db-client/test-support.js';
 
 interface TestDb {
   readonly dir: string;
@@ -59,21 +59,6 @@ async function startDb(stage: 'MOUNT' | 'OPEN' = 'OPEN'): Promise<TestDb> {
   };
   databases.push(db);
   return db;
-}
-
-async function tandem(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io: CliIo & { stdout: string; stderr: string } = {
-    stdout: '',
-    stderr: '',
-    out: (text) => {
-      io.stdout += text;
-    },
-    err: (text) => {
-      io.stderr += text;
-    },
-  };
-  const code = await main(['node', 'tandem', ...args], io);
-  return { code, stdout: io.stdout, stderr: io.stderr };
 }
 
 async function exportTo(db: TestDb, name: string, ...args: string[]): Promise<string> {

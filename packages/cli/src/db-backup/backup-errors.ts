@@ -2,6 +2,9 @@
 // stable code (TBAK-nnnn, beside the database's TDB-nnnn and the export's TEXP-nnnn) at
 // the start of its message, so scripts and the log monitor can match it, and a message
 // that says what to do.
+import { CodedError, type CodedErrorOptions } from '../db-client/coded-error.js';
+
+export { errorMessage, sqlStateOf } from '../db-client/coded-error.js';
 
 const CODES = {
   /** Conflicting or invalid options. */
@@ -48,31 +51,13 @@ const CODES = {
 
 export type BackupErrorName = keyof typeof CODES;
 
-export class BackupError extends Error {
-  readonly code: string;
-  readonly codeName: BackupErrorName;
-  readonly hint: string | undefined;
-
-  constructor(codeName: BackupErrorName, message: string, options: { hint?: string; cause?: unknown } = {}) {
-    const hint = options.hint === undefined ? '' : `; ${options.hint}`;
-    super(`${CODES[codeName]}: ${message}${hint}`, options.cause === undefined ? {} : { cause: options.cause });
+export class BackupError extends CodedError<BackupErrorName> {
+  constructor(codeName: BackupErrorName, message: string, options: CodedErrorOptions = {}) {
+    super(CODES, codeName, message, options, (hint) => `; ${hint}`);
     this.name = 'BackupError';
-    this.code = CODES[codeName];
-    this.codeName = codeName;
-    this.hint = options.hint;
   }
 }
 
 export function backupErrorCode(name: BackupErrorName): string {
   return CODES[name];
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The SQLSTATE of a node-postgres error, if it is one. */
-export function sqlStateOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }

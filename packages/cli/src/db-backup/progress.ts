@@ -2,9 +2,8 @@
 // terminal's standard error, redrawn in place at most every 100 ms, with the bytes done of
 // the total, the rate and the file being copied. Off a terminal (a pipe, a log file, CI)
 // nothing is drawn, so logs hold only the one-event-per-line notices.
-import { formatBytes } from '../db-export/progress.js';
+import { formatBytes, ProgressLine } from '../db-export/progress.js';
 
-const REDRAW_MS = 100;
 const BAR_WIDTH = 24;
 
 export interface ByteProgressState {
@@ -40,41 +39,14 @@ export function renderByteProgress(command: string, state: ByteProgressState, se
   );
 }
 
-export class ByteProgress {
-  readonly #command: string;
-  readonly #write: ((text: string) => void) | undefined;
-  readonly #now: () => number;
-  readonly #started: number;
-  #lastDraw = -Infinity;
-  #drawn = false;
-
+export class ByteProgress extends ProgressLine<ByteProgressState> {
   /** `write` is standard error when it is a terminal and progress is wanted, else undefined. */
   constructor(
     command: string,
     write: ((text: string) => void) | undefined,
     now: () => number = () => performance.now(),
   ) {
-    this.#command = command;
-    this.#write = write;
-    this.#now = now;
-    this.#started = now();
-  }
-
-  update(state: ByteProgressState, force = false): void {
-    if (this.#write === undefined) return;
-    const now = this.#now();
-    if (!force && now - this.#lastDraw < REDRAW_MS) return;
-    this.#lastDraw = now;
-    this.#write(`\r\x1b[2K${renderByteProgress(this.#command, state, (now - this.#started) / 1000)}`);
-    this.#drawn = true;
-  }
-
-  /** Clears the line, so that a notice or the summary starts on a clean one. */
-  clear(): void {
-    if (this.#write === undefined || !this.#drawn) return;
-    this.#write('\r\x1b[2K');
-    this.#drawn = false;
-    this.#lastDraw = -Infinity;
+    super((state, seconds) => renderByteProgress(command, state, seconds), write, now);
   }
 }
 

@@ -9,8 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { Client } from 'pg';
+import type { Client } from 'pg';
 import { isAlive, readPidFile } from '@tandem/db';
+import { connectClient } from '../db-client/connect.js';
 import { describeTarget, resolveConnection } from '../sql-shell/connection-options.js';
 import { BackupError, errorMessage } from './backup-errors.js';
 
@@ -30,8 +31,6 @@ export type ServerStatus =
   | { readonly kind: 'down' }
   | { readonly kind: 'running'; readonly pid: number; readonly stage: ServerStage; readonly link: ServerLink };
 
-const CONNECT_TIMEOUT_MS = 15_000;
-
 /** Connects as sys to the server of `dir`. `command` names the session (application_name). */
 export async function connectToDirectory(dir: string, command: string): Promise<ServerLink> {
   let target;
@@ -40,21 +39,10 @@ export async function connectToDirectory(dir: string, command: string): Promise<
   } catch (error) {
     throw new BackupError('CONNECTION_FAILED', errorMessage(error));
   }
-  const client = new Client({
-    host: target.host,
-    port: target.port,
-    user: target.user,
-    database: target.database,
-    ...(target.password === undefined ? {} : { password: target.password }),
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: command,
-  });
-  // A connection lost later surfaces through the query that was running.
-  client.on('error', () => undefined);
+  let client: Client;
   try {
-    await client.connect();
+    client = await connectClient(target, command);
   } catch (error) {
-    await client.end().catch(() => undefined);
     throw new BackupError(
       'CONNECTION_FAILED',
       `cannot connect to the ${describeTarget(target)}: ${errorMessage(error)}`,

@@ -17,7 +17,7 @@ import {
 } from './export-file.js';
 import { ExportError } from './export-errors.js';
 import { selectStatements, tablesOf } from './object-selection.js';
-import { formatBytes, formatQuantity, Progress } from './progress.js';
+import { copyTableWithProgress, Progress, tableCopiedNotice } from './progress.js';
 import {
   connectToServer,
   quoteName,
@@ -122,21 +122,19 @@ async function copyTables(
   options: ExportOptions,
 ): Promise<void> {
   const progress = new Progress(COMMAND, options.progress);
-  let rows = 0;
-  let bytes = 0;
+  const totals = { rows: 0, bytes: 0 };
   for (const [done, table] of tables.entries()) {
-    const state = { phase: 'copying', done, total: tables.length, table };
-    progress.update({ ...state, rows, bytes }, true);
-    const stream: Readable = session.client.query(copyTo(`COPY ${quoteName(table)} TO STDOUT`));
-    const copied = await writer.copy(table, stream, (sofar) =>
-      progress.update({ ...state, rows: rows + sofar.rows, bytes: bytes + sofar.bytes }),
+    const copied = await copyTableWithProgress(
+      progress,
+      { phase: 'copying', done, total: tables.length, table },
+      totals,
+      (onChunk) => {
+        const stream: Readable = session.client.query(copyTo(`COPY ${quoteName(table)} TO STDOUT`));
+        return writer.copy(table, stream, onChunk);
+      },
     );
-    rows += copied.rows;
-    bytes += copied.bytes;
     progress.clear();
-    options.log(
-      `[notice] ${COMMAND}: table ${table}: ${formatQuantity(copied.rows, 'row')}, ${formatBytes(copied.bytes)}`,
-    );
+    options.log(`[notice] ${COMMAND}: ${tableCopiedNotice(table, copied)}`);
     await options.afterTable?.(table);
   }
   progress.clear();

@@ -1,6 +1,9 @@
 // The errors of `tandem db export` and `tandem db import`. Each has a stable code
 // (TEXP-nnnn, the CLI's own prefix beside the database's TDB-nnnn) at the start of its
 // message, so scripts and the log monitor can match it, and a name for code that catches it.
+import { CodedError, type CodedErrorOptions } from '../db-client/coded-error.js';
+
+export { errorMessage, sqlStateOf } from '../db-client/coded-error.js';
 
 const CODES = {
   FILE_EXISTS: 'TEXP-0001',
@@ -23,27 +26,9 @@ const CODES = {
 
 export type ExportErrorName = keyof typeof CODES;
 
-export class ExportError extends Error {
-  readonly code: string;
-  readonly codeName: ExportErrorName;
-  readonly hint: string | undefined;
-
-  constructor(codeName: ExportErrorName, message: string, options: { hint?: string; cause?: unknown } = {}) {
-    const hint = options.hint === undefined ? '' : ` (${options.hint})`;
-    super(`${CODES[codeName]}: ${message}${hint}`, options.cause === undefined ? {} : { cause: options.cause });
+export class ExportError extends CodedError<ExportErrorName> {
+  constructor(codeName: ExportErrorName, message: string, options: CodedErrorOptions = {}) {
+    super(CODES, codeName, message, options, (hint) => ` (${hint})`);
     this.name = 'ExportError';
-    this.code = CODES[codeName];
-    this.codeName = codeName;
-    this.hint = options.hint;
   }
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The SQLSTATE of a node-postgres error, if it is one. */
-export function sqlStateOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }

@@ -22,7 +22,7 @@ import {
   type TableData,
 } from './export-file.js';
 import { selectStatements, tablesOf } from './object-selection.js';
-import { formatBytes, formatQuantity, Progress } from './progress.js';
+import { copyTableWithProgress, Progress, tableCopiedNotice } from './progress.js';
 import {
   connectToServer,
   quoteName,
@@ -235,27 +235,25 @@ class ImportRun {
       bytesTotal: load.reduce((sum, t) => sum + t.bytes, 0),
     };
     let done = 0;
-    let rows = 0;
-    let bytes = 0;
+    const totals = { rows: 0, bytes: 0 };
     const reader = await ExportFileReader.open(file);
     try {
       for await (const record of reader.records()) {
         if (record.kind !== 'data' || !wanted.has(record.data.table)) continue;
         const table = record.data.table;
-        const state = { ...total, phase: 'loading', done, table };
-        this.#progress.update({ ...state, rows, bytes }, true);
-        const copied = await this.#copyInto(record.data, (sofar) =>
-          this.#progress.update({ ...state, rows: rows + sofar.rows, bytes: bytes + sofar.bytes }),
+        const copied = await copyTableWithProgress(
+          this.#progress,
+          { ...total, phase: 'loading', done, table },
+          totals,
+          (onChunk) => this.#copyInto(record.data, onChunk),
         );
         done++;
-        rows += copied.rows;
-        bytes += copied.bytes;
-        this.#notice(`table ${table}: ${formatQuantity(copied.rows, 'row')}, ${formatBytes(copied.bytes)}`);
+        this.#notice(tableCopiedNotice(table, copied));
       }
     } finally {
       reader.close();
     }
-    return { rows, bytes };
+    return totals;
   }
 
   /** One COPY FROM STDIN for the table, fed from the file with backpressure. */

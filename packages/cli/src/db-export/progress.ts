@@ -57,30 +57,36 @@ export function renderProgress(command: string, state: ProgressState): string {
   return `${command}: ${state.phase} ${parts.join(', ')}${table}`;
 }
 
-export class Progress {
-  readonly #command: string;
+/**
+ * One progress line on a terminal, redrawn in place at most every 100 ms. `render` gets the
+ * state and the seconds since the line was made; `write` is standard error when it is a
+ * terminal and progress is wanted, else undefined (nothing is drawn).
+ */
+export class ProgressLine<State> {
+  readonly #render: (state: State, seconds: number) => string;
   readonly #write: ((text: string) => void) | undefined;
   readonly #now: () => number;
+  readonly #started: number;
   #lastDraw = -Infinity;
   #drawn = false;
 
-  /** `write` is standard error when it is a terminal and progress is wanted, else undefined. */
   constructor(
-    command: string,
+    render: (state: State, seconds: number) => string,
     write: ((text: string) => void) | undefined,
     now: () => number = () => performance.now(),
   ) {
-    this.#command = command;
+    this.#render = render;
     this.#write = write;
     this.#now = now;
+    this.#started = now();
   }
 
-  update(state: ProgressState, force = false): void {
+  update(state: State, force = false): void {
     if (this.#write === undefined) return;
     const now = this.#now();
     if (!force && now - this.#lastDraw < REDRAW_MS) return;
     this.#lastDraw = now;
-    this.#write(`\r\x1b[2K${renderProgress(this.#command, state)}`);
+    this.#write(`\r\x1b[2K${this.#render(state, (now - this.#started) / 1000)}`);
     this.#drawn = true;
   }
 
@@ -91,4 +97,45 @@ export class Progress {
     this.#drawn = false;
     this.#lastDraw = -Infinity;
   }
+}
+
+export class Progress extends ProgressLine<ProgressState> {
+  /** `write` is standard error when it is a terminal and progress is wanted, else undefined. */
+  constructor(
+    command: string,
+    write: ((text: string) => void) | undefined,
+    now: () => number = () => performance.now(),
+  ) {
+    super((state) => renderProgress(command, state), write, now);
+  }
+}
+
+/** Rows and bytes copied, of one table or so far over the tables of an export or import. */
+export interface CopyCounts {
+  rows: number;
+  bytes: number;
+}
+
+/**
+ * Copies one table with the progress line showing `state` and the running counts as its
+ * chunks go, then adds the table's rows and bytes to `totals` and returns them.
+ */
+export async function copyTableWithProgress(
+  progress: Progress,
+  state: ProgressState,
+  totals: CopyCounts,
+  copy: (onChunk: (sofar: Readonly<CopyCounts>) => void) => Promise<Readonly<CopyCounts>>,
+): Promise<Readonly<CopyCounts>> {
+  progress.update({ ...state, rows: totals.rows, bytes: totals.bytes }, true);
+  const copied = await copy((sofar) =>
+    progress.update({ ...state, rows: totals.rows + sofar.rows, bytes: totals.bytes + sofar.bytes }),
+  );
+  totals.rows += copied.rows;
+  totals.bytes += copied.bytes;
+  return copied;
+}
+
+/** `table t: 1,002 rows, 48.2 MB`, said once a table is copied. */
+export function tableCopiedNotice(table: string, copied: Readonly<CopyCounts>): string {
+  return `table ${table}: ${formatQuantity(copied.rows, 'row')}, ${formatBytes(copied.bytes)}`;
 }

@@ -1,7 +1,8 @@
 // The connection of `tandem db export` and `tandem db import` to a running Tandem server:
 // where it is (--url, --dir, PG* variables, as `tandem sql` works it out), that it is a
 // Tandem database and OPEN, and its tandem$ddl view, which only administrators may read.
-import { Client } from 'pg';
+import type { Client } from 'pg';
+import { connectClient } from '../db-client/connect.js';
 import { describeTarget, resolveConnection, type ConnectionTarget } from '../sql-shell/connection-options.js';
 import { errorMessage, ExportError, sqlStateOf } from './export-errors.js';
 import type { ExportStatement } from './export-file.js';
@@ -20,26 +21,13 @@ export interface ServerSession {
   readonly where: string;
 }
 
-const CONNECT_TIMEOUT_MS = 15_000;
-
 /** `command` names the session in the server's v$session (application_name). */
 export async function connectToServer(options: ServerOptions, command: string): Promise<ServerSession> {
   const target = await resolveConnection({ url: options.url, dir: options.dir });
-  const client = new Client({
-    host: target.host,
-    port: target.port,
-    user: target.user,
-    database: target.database,
-    ...(target.password === undefined ? {} : { password: target.password }),
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: command,
-  });
-  // A connection lost later surfaces through the query that was running.
-  client.on('error', () => undefined);
+  let client: Client;
   try {
-    await client.connect();
+    client = await connectClient(target, command);
   } catch (error) {
-    await client.end().catch(() => undefined);
     throw new ExportError('CONNECTION_FAILED', `cannot connect to ${describeTarget(target)}: ${errorMessage(error)}`);
   }
   // COPY text of dates and times reads back the same whatever the client's environment says.

@@ -1,12 +1,12 @@
 // The health checker's core on a ManualClock with a scripted prober: exact check counts for
 // fall and rise, timeouts, jitter, the hand-over from passive detection, and slow start.
 import { describe, expect, it } from 'vitest';
-import { ManualClock, SeededRandom } from '@tandem/testkit';
+import { SeededRandom, type ManualClock } from '@tandem/testkit';
 import { SLOW_START_FLOOR } from '../backend-server.js';
-import { validateConfig, type HealthConfig } from '../config.js';
+import type { HealthConfig } from '../config.js';
 import { EventLog } from '../log.js';
 import { PassiveFailureDetector } from '../passive-detector.js';
-import { ServerDirectory } from '../server-directory.js';
+import { poolRig } from '../../test/pool-rig.js';
 import { HealthChecker } from './health-checker.js';
 import type { Prober, ProbeResult, ProbeTarget } from './probe.js';
 
@@ -35,21 +35,11 @@ const OK: ProbeResult = { ok: true, detail: 'status 200' };
 const REFUSED: ProbeResult = { ok: false, detail: 'ECONNREFUSED' };
 
 function setup(health: Record<string, unknown> = {}, states: string[] = ['up', 'up']) {
-  const clock = new ManualClock();
-  const lines: string[] = [];
-  const log = new EventLog(clock, (line) => lines.push(line));
-  const directory = new ServerDirectory(log);
-  const config = validateConfig({
-    listeners: [{ name: 'web', protocol: 'http', port: 0, defaultPool: 'p' }],
-    pools: {
-      p: {
-        servers: states.map((state, index) => ({ id: `s${index + 1}`, host: '127.0.0.1', port: 1000 + index, state })),
-        health: { intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3, jitterPercent: 0, ...health },
-        passive: { consecutiveFailures: 2, downMs: 5000 },
-      },
-    },
+  const { clock, lines, log, directory, config, servers } = poolRig({
+    servers: states.map((state, index) => ({ id: `s${index + 1}`, host: '127.0.0.1', port: 1000 + index, state })),
+    health: { intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3, jitterPercent: 0, ...health },
+    passive: { consecutiveFailures: 2, downMs: 5000 },
   });
-  const servers = directory.sync(config);
   const prober = new ScriptedProber(clock);
   const checker = new HealthChecker({ clock, random: new SeededRandom(7), control: directory, log, prober });
   const healthConfig = config.pools.p.health as HealthConfig;

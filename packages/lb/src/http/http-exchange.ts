@@ -27,14 +27,12 @@ import type { FailureKind } from '../passive-detector.js';
 import { LbError, TlbCode, type TlbCodeName } from '../errors.js';
 import { privateCacheControl, removeCookie, setsCookie } from '../persistence/cookies.js';
 import type { StickyTarget } from '../persistence/pool-persistence.js';
-import { extractUrlToken } from '../persistence/url-token.js';
 import type { Pool } from '../pool.js';
 import { normalizeAddress } from '../trusted-proxies.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type RequestHead } from './forward-headers.js';
-import type { ExchangeContext } from './exchange-context.js';
+import { releaseAttempt, routeExchange, type ExchangeContext } from './exchange-context.js';
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-const NO_STICKY: readonly StickyTarget[] = [];
 const NOTHING_TRIED: ReadonlySet<BackendServer> = new Set();
 
 interface Attempt {
@@ -62,8 +60,7 @@ export class HttpExchange {
   readonly #hasBody: boolean;
   #pool: Pool | undefined;
   #url: string;
-  #urlToken: string | undefined;
-  #sticky: readonly StickyTarget[] = NO_STICKY;
+  #sticky: readonly StickyTarget[] = [];
   #cookieServerId: string | undefined;
   #tried: Set<BackendServer> | undefined;
   #attempt: Attempt | undefined;
@@ -99,22 +96,11 @@ export class HttpExchange {
     this.#res.once('close', () => this.#onClientClose());
     // A client error while its body streams up is seen as the response's close; never unhandled.
     this.#req.on('error', () => undefined);
-    const pool = this.#context.router.route(this.#head.host, this.#url);
-    this.#pool = pool;
-    const persistence = pool.persistence;
-    if (persistence.urlParameter !== undefined) {
-      const extracted = extractUrlToken(this.#url, persistence.urlParameter);
-      this.#url = extracted.url;
-      this.#urlToken = extracted.token;
-    }
-    if (persistence.enabled) {
-      this.#sticky = persistence.lookup({
-        clientAddress: this.#clientAddress,
-        cookieHeaders: this.#head.cookieHeaders,
-        urlToken: this.#urlToken,
-      });
-      this.#cookieServerId = persistence.verifiedCookie(this.#head.cookieHeaders);
-    }
+    const routed = routeExchange(this.#context, this.#head, this.#url, this.#clientAddress);
+    this.#pool = routed.pool;
+    this.#url = routed.url;
+    this.#sticky = routed.sticky;
+    this.#cookieServerId = routed.cookieServerId;
     this.#tryNext(undefined);
   }
 
@@ -302,7 +288,7 @@ export class HttpExchange {
       this.#res.destroy();
       return;
     }
-    this.#release(attempt);
+    releaseAttempt(attempt);
     const timedOut = error instanceof LbError && error.codeName === 'UPSTREAM_TIMEOUT';
     const reason = describeError(error);
     let kind: FailureKind;
@@ -367,13 +353,6 @@ export class HttpExchange {
     res.end(body);
   }
 
-  #release(attempt: Attempt): void {
-    if (attempt.released) return;
-    attempt.released = true;
-    clearTimeout(attempt.timer);
-    attempt.server.end();
-  }
-
   #onClientClose(): void {
     if (this.#finished) return;
     this.#finished = true;
@@ -386,7 +365,7 @@ export class HttpExchange {
         attempt.upstream.destroy();
         if (this.#outcome === '-') this.#outcome = 'client-aborted';
       }
-      this.#release(attempt);
+      releaseAttempt(attempt);
     } else if (!completed && this.#outcome === '-') {
       this.#outcome = 'client-aborted';
     }

@@ -10,11 +10,10 @@ import type { BackendServer } from '../backend-server.js';
 import { LbError, TlbCode, type TlbCodeName } from '../errors.js';
 import { privateCacheControl, removeCookie, setsCookie } from '../persistence/cookies.js';
 import type { StickyTarget } from '../persistence/pool-persistence.js';
-import { extractUrlToken } from '../persistence/url-token.js';
 import type { Pool } from '../pool.js';
 import { normalizeAddress } from '../trusted-proxies.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type RequestHead } from './forward-headers.js';
-import type { ExchangeContext } from './exchange-context.js';
+import { releaseAttempt, routeExchange, type ExchangeContext } from './exchange-context.js';
 import { describeError } from './http-exchange.js';
 
 interface Attempt {
@@ -81,23 +80,11 @@ export class UpgradeExchange {
   run(): void {
     this.#socket.on('error', () => this.#socket.destroy());
     this.#socket.once('close', () => this.#finish());
-    const pool = this.#context.router.route(this.#head.host, this.#url);
-    this.#pool = pool;
-    const persistence = pool.persistence;
-    let urlToken: string | undefined;
-    if (persistence.urlParameter !== undefined) {
-      const extracted = extractUrlToken(this.#url, persistence.urlParameter);
-      this.#url = extracted.url;
-      urlToken = extracted.token;
-    }
-    if (persistence.enabled) {
-      this.#sticky = persistence.lookup({
-        clientAddress: this.#clientAddress,
-        cookieHeaders: this.#head.cookieHeaders,
-        urlToken,
-      });
-      this.#cookieServerId = persistence.verifiedCookie(this.#head.cookieHeaders);
-    }
+    const routed = routeExchange(this.#context, this.#head, this.#url, this.#clientAddress);
+    this.#pool = routed.pool;
+    this.#url = routed.url;
+    this.#sticky = routed.sticky;
+    this.#cookieServerId = routed.cookieServerId;
     this.#tryNext(undefined);
   }
 
@@ -281,7 +268,7 @@ export class UpgradeExchange {
     clearTimeout(attempt.timer);
     attempt.timer = undefined;
     if (this.#finished || this.#attempt !== attempt || this.#status !== 0) return;
-    this.#release(attempt);
+    releaseAttempt(attempt);
     const { server } = attempt;
     const timedOut = error instanceof LbError && error.codeName === 'UPSTREAM_TIMEOUT';
     const reason = describeError(error);
@@ -321,13 +308,6 @@ export class UpgradeExchange {
     );
   }
 
-  #release(attempt: Attempt): void {
-    if (attempt.released) return;
-    attempt.released = true;
-    clearTimeout(attempt.timer);
-    attempt.server.end();
-  }
-
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
@@ -335,7 +315,7 @@ export class UpgradeExchange {
     if (attempt !== undefined) {
       attempt.upstream.destroy();
       this.#upstreamSocket?.destroy();
-      this.#release(attempt);
+      releaseAttempt(attempt);
     }
     if (this.#status === 0 && this.#outcome === '-') this.#outcome = 'client-aborted';
     const context = this.#context;
