@@ -144,6 +144,12 @@ suite('sequences and serial', [
   { sql: "INSERT INTO dd_s VALUES (DEFAULT, 'c') RETURNING *", rows: [['3', 'c']] },
   rows("SELECT currval('dd_s_id_seq')", [['3']]),
   fails("INSERT INTO dd_s (id, v) VALUES (3, 'dup')", '23505', 'TDB-5001'),
+  // Names as PostgreSQL reads them: folded unless quoted, a schema prefix allowed.
+  rows("SELECT nextval('DD_S_ID_SEQ'), nextval('public.dd_s_id_seq')", [['4', '5']]),
+  ok('CREATE TABLE "Dd_Camel" (id serial PRIMARY KEY, v text)'),
+  rows("INSERT INTO \"Dd_Camel\" (v) VALUES ('a'), ('b') RETURNING id", [['1'], ['2']]),
+  rows('SELECT nextval(\'"Dd_Camel_id_seq"\')', [['3']]),
+  fails("SELECT nextval('Dd_Camel_id_seq')", '42P01', 'TDB-5002'),
 ]);
 
 suite('INSERT', [

@@ -14,7 +14,7 @@ import type { Database } from '../instance/database.js';
 import type * as ast from './ast.js';
 import { columnSqlType } from './catalog.js';
 import { formatStatement } from './deparse.js';
-import { walkExpr, type Row } from './expr.js';
+import { parseSequenceName, walkExpr, type Row } from './expr.js';
 import { parseExpression, parseTypeName } from './parser.js';
 import type { VirtualRelation } from './planner.js';
 import type { Sequences } from './sequences.js';
@@ -202,7 +202,7 @@ function tablesUsingSequences(tables: readonly TableDefinition[]): Map<string, T
       if (column.dropped === true || column.default === undefined) continue;
       walkExpr(parseExpression(column.default), (node) => {
         if (node.kind === 'function' && node.name === 'nextval' && node.args[0]?.kind === 'string') {
-          const name = node.args[0].value;
+          const name = parseSequenceName(node.args[0].value);
           if (!used.has(name)) used.set(name, definition);
         }
         return true;

@@ -8,7 +8,16 @@ import type { QueryOutput } from '../wire/engine.js';
 import type * as ast from './ast.js';
 import { columnSqlType, type SqlTable } from './catalog.js';
 import { formatExpr } from './deparse.js';
-import { bindExpr, coerce, coerceToBoolean, ParameterTypes, Scope, typeFromAst, walkExpr } from './expr.js';
+import {
+  bindExpr,
+  coerce,
+  coerceToBoolean,
+  ParameterTypes,
+  Scope,
+  sequenceArgument,
+  typeFromAst,
+  walkExpr,
+} from './expr.js';
 import { parseExpression } from './parser.js';
 import { Planner } from './planner.js';
 import { tableColumns } from './dml.js';
@@ -97,7 +106,7 @@ export async function createTable(statement: ast.CreateTableStatement, context: 
     if (serial !== undefined) {
       const sequence = `${statement.name}_${column.name}_seq`;
       sequences.push({ name: sequence, type: serial });
-      defaultText = `nextval('${sequence}')`;
+      defaultText = `nextval(${sequenceArgument(sequence)})`;
       nullable = false;
     }
     for (const constraint of column.constraints) {
@@ -522,7 +531,7 @@ async function addColumn(
   if (serial !== undefined) {
     const sequence = `${name}_${spec.name}_seq`;
     await engine.sequences.create(sequence, {}, serial, false);
-    defaultText = `nextval('${sequence}')`;
+    defaultText = `nextval(${sequenceArgument(sequence)})`;
   }
   const checks: { name: string; expr: string }[] = [];
   for (const constraint of spec.constraints) {

@@ -1093,7 +1093,42 @@ function bindSequenceFunction(name: string, args: readonly Compiled[], binder: B
 
 function sequenceName(value: SqlValue): string {
   if (value === null) throw new DbError('INVALID_PARAMETER', 'sequence name is NULL');
-  return (value as string).toLowerCase();
+  return parseSequenceName(value as string);
+}
+
+/**
+ * nextval's text argument as PostgreSQL reads it: an identifier, possibly qualified
+ * (`public.s`; the schema is dropped, there is one), folded to lower case unless quoted
+ * (`'"Camel_seq"'` keeps its case).
+ */
+export function parseSequenceName(text: string): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (text[i] === '"') {
+      let name = '';
+      i++;
+      while (i < text.length && !(text[i] === '"' && text[i + 1] !== '"')) {
+        name += text[i];
+        i += text[i] === '"' ? 2 : 1;
+      }
+      parts.push(name);
+      i++;
+    } else {
+      const dot = text.indexOf('.', i);
+      const end = dot < 0 ? text.length : dot;
+      parts.push(text.slice(i, end).trim().toLowerCase());
+      i = end;
+    }
+    if (text[i] === '.') i++;
+  }
+  return parts[parts.length - 1] ?? '';
+}
+
+/** The text argument for nextval that names `name` exactly (quoted when case or characters need it). */
+export function sequenceArgument(name: string): string {
+  const identifier = /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+  return `'${identifier.replace(/'/g, "''")}'`;
 }
 
 function bindAggregate(expr: ast.FunctionCall, binder: Binder, options: BindOptions): Compiled {
