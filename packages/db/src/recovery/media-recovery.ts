@@ -106,6 +106,7 @@ export class MediaRecovery {
   readonly #applier: RedoApplier;
   readonly #fromTsn: number;
   #nextSequence: number | undefined;
+  #catalog: readonly ArchivedLog[] | undefined;
   #logsApplied = 0;
   /** The target was reached (incomplete recovery), or the redo ended (complete recovery). */
   #done = false;
@@ -426,24 +427,40 @@ export class MediaRecovery {
     return oldest === undefined ? 1 : Math.max(1, oldest.sequence - 1);
   }
 
-  async #archived(): Promise<ArchivedLog[]> {
-    const state = this.#context.control.state;
-    const logs = await scanArchiveDestinations(this.#context.fs, this.#context.archiveDestinations, state.dbId);
-    return logs.filter((log) => log.resetlogsTsn === state.incarnation.resetlogsTsn);
+  /**
+   * This incarnation's archived logs. Reading every trailer in the destinations is done
+   * once, not once a log: `fresh` reads them again (a log the operator may have restored).
+   */
+  async #archived(fresh = false): Promise<readonly ArchivedLog[]> {
+    if (this.#catalog === undefined || fresh) {
+      const state = this.#context.control.state;
+      const logs = await scanArchiveDestinations(this.#context.fs, this.#context.archiveDestinations, state.dbId);
+      this.#catalog = logs.filter((log) => log.resetlogsTsn === state.incarnation.resetlogsTsn);
+    }
+    return this.#catalog;
   }
 
   /** Where sequence `sequence` can be read: an archived copy first, else the online group still holding it. */
   async #findLog(sequence: number): Promise<LogSource | undefined> {
-    const archived = (await this.#archived()).find((log) => log.sequence === sequence);
+    const holds = (log: ArchivedLog): boolean => log.sequence === sequence;
+    const archived = (await this.#archived()).find(holds);
     if (archived !== undefined) return archivedSource(archived);
+    const online = await this.#onlineSource(sequence);
+    if (online !== undefined) return online;
+    // Neither: the operator may have restored it into a destination since the last look.
+    const restored = (await this.#archived(true)).find(holds);
+    return restored === undefined ? undefined : archivedSource(restored);
+  }
+
+  /** The online group still holding `sequence`, from its members that exist. */
+  async #onlineSource(sequence: number): Promise<LogSource | undefined> {
     const state = this.#context.control.state;
     const group = state.logGroups.find((entry) => entry.sequence === sequence && entry.state !== 'UNUSED');
     if (group === undefined) return undefined;
     const paths = group.members.filter((member) => member.status === 'VALID').map((member) => member.path);
     const present: string[] = [];
     for (const path of paths) if (await this.#context.fs.exists(path)) present.push(path);
-    if (present.length === 0) return undefined;
-    return onlineSource(group, present);
+    return present.length === 0 ? undefined : onlineSource(group, present);
   }
 
   #checkArchived(log: ArchivedLog): void {
