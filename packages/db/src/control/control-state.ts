@@ -117,3 +117,22 @@ export interface ControlFileState {
   readonly pastIncarnations?: readonly Incarnation[];
   readonly mediaRecovery?: MediaRecoveryState;
 }
+
+/** The group without its archiving mark (a group being reused, or archiving no longer required). */
+export function withoutArchived(group: LogGroupEntry): LogGroupEntry {
+  const { archived: _archived, ...rest } = group;
+  return rest;
+}
+
+/** The group holding no redo, every member usable again (CLEAR LOGFILE, RESETLOGS). */
+export function emptiedLogGroup(group: LogGroupEntry): LogGroupEntry {
+  return {
+    ...withoutArchived(group),
+    members: group.members.map((member) => ({ ...member, status: 'VALID' as const })),
+    sequence: 0,
+    firstTsn: 0,
+    endBytes: 0,
+    nextTsn: 0,
+    state: 'UNUSED',
+  };
+}

@@ -4,7 +4,7 @@
 // ControlFiles.mount and OPEN; each takes the mounted ControlFiles and the FileSystem.
 import type { Clock, FileSystem } from '@tandem/testkit';
 import type { ControlFiles } from '../control/control-file.js';
-import type { LogGroupEntry, LogMode } from '../control/control-state.js';
+import { emptiedLogGroup, withoutArchived, type LogGroupEntry, type LogMode } from '../control/control-state.js';
 import { DbError } from '../errors.js';
 import { decodeLogFileHeader, LOG_FILE_HEADER_BYTES } from '../redo/log-file.js';
 import { Datafile } from '../storage/datafile.js';
@@ -183,29 +183,12 @@ export async function clearLogGroup(
     requireClearable(current);
     return {
       ...state,
-      logGroups: state.logGroups.map((entry) =>
-        entry.number !== groupNumber
-          ? entry
-          : {
-              ...withoutArchived(entry),
-              members: entry.members.map((member) => ({ ...member, status: 'VALID' as const })),
-              sequence: 0,
-              firstTsn: 0,
-              endBytes: 0,
-              nextTsn: 0,
-              state: 'UNUSED' as const,
-            },
-      ),
+      logGroups: state.logGroups.map((entry) => (entry.number !== groupNumber ? entry : emptiedLogGroup(entry))),
     };
   });
   options.alert?.notice(
     `ALTER DATABASE CLEAR LOGFILE GROUP ${groupNumber}: ${group.members.length} members recreated, group ${group.state} -> UNUSED`,
   );
-}
-
-function withoutArchived(group: LogGroupEntry): LogGroupEntry {
-  const { archived: _archived, ...rest } = group;
-  return rest;
 }
 
 function requireClearable(group: LogGroupEntry): void {

@@ -8,7 +8,7 @@
 // then the control file (until it is updated, OPEN RESETLOGS can simply run again).
 import type { Clock, FileSystem } from '@tandem/testkit';
 import { parentOf, type ControlFiles } from '../control/control-file.js';
-import type { Incarnation, LogGroupEntry } from '../control/control-state.js';
+import { emptiedLogGroup, type Incarnation, type LogGroupEntry } from '../control/control-state.js';
 import { DbError } from '../errors.js';
 import type { AlertLog } from '../instance/alert-log.js';
 import { removeFileIfPresent } from '../instance/database-files.js';
@@ -73,18 +73,11 @@ export async function resetLogs(
       checkpointMs: nowMs,
       cleanShutdown: true,
       datafiles: current.datafiles.map((entry) => ({ ...entry, checkpointTsn: resetlogsTsn })),
-      logGroups: current.logGroups.map((group): LogGroupEntry => {
-        const { archived: _archived, ...rest } = group;
-        return {
-          ...rest,
-          members: group.members.map((member) => ({ ...member, status: 'VALID' as const })),
-          sequence: group.number === first.number ? 1 : 0,
-          firstTsn: group.number === first.number ? resetlogsTsn : 0,
-          endBytes: 0,
-          nextTsn: 0,
-          state: group.number === first.number ? ('CURRENT' as const) : ('UNUSED' as const),
-        };
-      }),
+      logGroups: current.logGroups.map((group): LogGroupEntry =>
+        group.number === first.number
+          ? { ...emptiedLogGroup(group), sequence: 1, firstTsn: resetlogsTsn, state: 'CURRENT' }
+          : emptiedLogGroup(group),
+      ),
     };
   });
   alert.notice(

@@ -13,7 +13,12 @@ import { isFileSystemError } from '@tandem/testkit';
 import { assert } from '../assert.js';
 import { DbError, isDbError } from '../errors.js';
 import type { ControlFiles } from '../control/control-file.js';
-import type { LogGroupEntry, LogMemberStatus, RedoPosition } from '../control/control-state.js';
+import {
+  withoutArchived,
+  type LogGroupEntry,
+  type LogMemberStatus,
+  type RedoPosition,
+} from '../control/control-state.js';
 import type { AlertLog } from '../instance/alert-log.js';
 import type { Clock, FileSystem } from '@tandem/testkit';
 import { encodeLogFileHeader, LOG_FILE_HEADER_BYTES } from './log-file.js';
@@ -494,9 +499,8 @@ export class LogWriter {
           };
         }
         if (group.number === next.number) {
-          const { archived: _archived, ...reused } = group;
           return {
-            ...reused,
+            ...withoutArchived(group),
             state: 'CURRENT' as const,
             sequence,
             firstTsn,
