@@ -136,3 +136,9 @@ export function emptiedLogGroup(group: LogGroupEntry): LogGroupEntry {
     state: 'UNUSED',
   };
 }
+
+/** The datafile out of online backup mode (END BACKUP, in OPEN or MOUNT). */
+export function withoutBackup(entry: DatafileEntry): DatafileEntry {
+  const { backupTsn: _backupTsn, ...rest } = entry;
+  return rest;
+}

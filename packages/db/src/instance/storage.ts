@@ -5,14 +5,15 @@
 import type { Clock, FileSystem, Timer } from '@tandem/testkit';
 import { assert } from '../assert.js';
 import { ControlFiles, parentOf } from '../control/control-file.js';
-import type {
-  ControlFileState,
-  DatafileEntry,
-  LogGroupEntry,
-  RedoPosition,
-  TablespaceEntry,
-  TablespaceKind,
-  LogMode,
+import {
+  withoutBackup,
+  type ControlFileState,
+  type DatafileEntry,
+  type LogGroupEntry,
+  type RedoPosition,
+  type TablespaceEntry,
+  type TablespaceKind,
+  type LogMode,
 } from '../control/control-state.js';
 import { DbError, isDbError } from '../errors.js';
 import { Checkpointer } from '../recovery/checkpoint.js';
@@ -765,11 +766,9 @@ export class Storage {
       for (const entry of entries) await this.datafiles.get(entry.number)!.writeHeader({ backupTsn: 0 });
       await this.control.update((current) => ({
         ...current,
-        datafiles: current.datafiles.map((entry) => {
-          if (!fileNumbers.includes(entry.number)) return entry;
-          const { backupTsn: _backupTsn, ...rest } = entry;
-          return rest;
-        }),
+        datafiles: current.datafiles.map((entry) =>
+          fileNumbers.includes(entry.number) ? withoutBackup(entry) : entry,
+        ),
       }));
     });
     for (const entry of entries) this.#stopImages(entry.number);

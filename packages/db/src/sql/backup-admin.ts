@@ -3,7 +3,7 @@
 // RECOVER ..., RECOVER LOGFILE, RECOVER CANCEL) and OPEN RESETLOGS. The engine hands these
 // actions here; the storage engine and the recovery modules do the work.
 import type { ControlFiles } from '../control/control-file.js';
-import type { ControlFileState, DatafileEntry } from '../control/control-state.js';
+import { withoutBackup, type ControlFileState, type DatafileEntry } from '../control/control-state.js';
 import { DbError, isDbError } from '../errors.js';
 import { recreateDatafile } from '../instance/database-files.js';
 import type { Instance } from '../instance/instance.js';
@@ -72,11 +72,7 @@ export async function endBackup(instance: Instance, tablespace?: string): Promis
   const ended = new Set(files.map((entry) => entry.number));
   await control.update((current) => ({
     ...current,
-    datafiles: current.datafiles.map((entry) => {
-      if (!ended.has(entry.number)) return entry;
-      const { backupTsn: _backupTsn, ...rest } = entry;
-      return rest;
-    }),
+    datafiles: current.datafiles.map((entry) => (ended.has(entry.number) ? withoutBackup(entry) : entry)),
   }));
   instance.alert.notice(`end backup (MOUNT): datafiles ${[...ended].join(', ')}`);
 }
