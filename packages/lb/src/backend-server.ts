@@ -6,6 +6,10 @@ import { Agent } from 'node:http';
 import type { Clock } from '@tandem/testkit';
 import type { ServerState } from './config.js';
 import { assert } from './assert.js';
+import { UpstreamPool } from './http1/upstream-connection.js';
+
+/** The largest response head a backend may send (node's client allowed 16 KiB; HAProxy's buffer is 16 KiB). */
+export const UPSTREAM_MAX_HEAD_BYTES = 64 * 1024;
 
 export interface BackendServerOptions {
   readonly id: string;
@@ -34,6 +38,7 @@ export class BackendServer {
   /** Set when a reload removed the server; its connections close as their requests end. */
   retired = false;
   #agent: Agent | undefined;
+  #connections: UpstreamPool | undefined;
   /** Set while the weight ramps up after a recovery. */
   #slowStart: { readonly clock: Clock; readonly startedMs: number; readonly durationMs: number } | undefined;
 
@@ -107,17 +112,29 @@ export class BackendServer {
   end(): void {
     assert(this.#active > 0, () => `server ${this.id}: end() without begin() (active ${this.#active})`);
     this.#active--;
-    if (this.retired && this.#active === 0) this.#agent?.destroy();
+    if (this.retired && this.#active === 0) this.closeConnections({ inFlightToo: true });
   }
 
   /**
-   * The keep-alive connection pool to this server. node:http's Agent rather than undici's
-   * Pool: the proxy needs per-socket control that the Agent gives directly (reusedSocket to
-   * decide a safe retry, destroying exactly the upstream socket of an aborted client, the
-   * upgrade handoff, socket counts for leak checks), and the request and response stay
-   * node streams that pipe with backpressure. undici's dispatcher is faster on the client
-   * half in isolation; the benchmark step (bench/, wrk against HAProxy and nginx) measures
-   * the whole path and decides whether swapping it in is worth it.
+   * The keep-alive connections that carry proxied HTTP requests to this server (see
+   * http1/upstream-connection.ts), made at first use.
+   */
+  connections(options: { readonly keepAliveMs: number; readonly connectionsMax: number | undefined }): UpstreamPool {
+    this.#connections ??= new UpstreamPool({
+      host: this.host,
+      port: this.port,
+      label: `server ${this.id} (${this.address})`,
+      keepAliveMs: options.keepAliveMs,
+      connectionsMax: options.connectionsMax,
+      maxHeadBytes: UPSTREAM_MAX_HEAD_BYTES,
+    });
+    return this.#connections;
+  }
+
+  /**
+   * The connections that carry Upgrade requests (WebSocket): node:http's Agent, whose
+   * 'upgrade' event hands over the socket once the backend switched protocols. Upgrades are
+   * few and long-lived, so the client machinery's per-request cost does not matter there.
    */
   agent(options: { readonly keepAliveMs: number; readonly connectionsMax: number | undefined }): Agent {
     if (this.#agent === undefined) {
@@ -125,27 +142,33 @@ export class BackendServer {
         keepAlive: true,
         // Idle pooled sockets close after keepAliveMs (the socket timeout applies to free sockets).
         timeout: options.keepAliveMs,
-        // LIFO keeps a few sockets hot and lets the rest time out.
         scheduling: 'lifo',
         maxSockets: options.connectionsMax ?? Infinity,
         maxFreeSockets: 256,
-        // Requests go out at once: net's default keeps Nagle on, and a request head smaller
-        // than a segment could wait for the previous response's ACK.
+        // Requests go out at once: net's default keeps Nagle on.
         noDelay: true,
       });
     }
     return this.#agent;
   }
 
-  /** The agent if one was made: for tests and metrics (socket counts). */
+  /** The agent if one was made: for tests (socket counts). */
   get agentIfCreated(): Agent | undefined {
     return this.#agent;
   }
 
+  /** The HTTP connection pool if one was made: for tests and metrics (connection counts). */
+  get connectionsIfCreated(): UpstreamPool | undefined {
+    return this.#connections;
+  }
+
   /** Closes pooled connections; in-flight ones end with their requests (retired servers) or at stop. */
   closeConnections(options: { readonly inFlightToo: boolean }): void {
+    const all = options.inFlightToo || this.#active === 0;
+    this.#connections?.close({ busyToo: all, forever: all });
+    if (all) this.#connections = undefined;
     if (this.#agent === undefined) return;
-    if (options.inFlightToo || this.#active === 0) {
+    if (all) {
       this.#agent.destroy();
       this.#agent = undefined;
       return;

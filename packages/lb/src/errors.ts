@@ -21,6 +21,8 @@ export const TlbCode = {
   UPSTREAM_TIMEOUT: 'TLB-3003',
   /** The backend's connection broke after the request was sent: answered 502. */
   UPSTREAM_BROKEN: 'TLB-3004',
+  /** The backend's response is not valid HTTP/1.1 (malformed head, ambiguous framing, bad chunks): answered 502. */
+  UPSTREAM_INVALID_RESPONSE: 'TLB-3005',
   /** A server changed state (up, down, drain, maintenance). */
   SERVER_STATE_CHANGED: 'TLB-3101',
   /** Passive detection saw consecutive failures of a server and marked it down. */

@@ -227,9 +227,12 @@ describe('abort storm', () => {
       Object.values(group ?? {}).reduce<number>((sum, list) => sum + (list?.length ?? 0), 0);
     const settled = await eventually(async () => {
       const agent = server.agentIfCreated;
+      const pooled = server.connectionsIfCreated?.counts();
       return (
         lb.lb.inFlight === 0 &&
         server.active === 0 &&
+        pooled !== undefined &&
+        pooled.busy + pooled.idle + pooled.connecting + pooled.waiting === 0 &&
         socketsOf(agent?.sockets) === 0 &&
         socketsOf(agent?.freeSockets) === 0 &&
         (await backend.connections()) === 0 &&
@@ -238,7 +241,7 @@ describe('abort storm', () => {
     }, 500);
     expect(
       settled,
-      `in flight ${lb.lb.inFlight}, active ${server.active}, backend connections ${await backend.connections()}, client connections ${await lb.lb.clientConnections()}`,
+      `in flight ${lb.lb.inFlight}, active ${server.active}, pooled ${JSON.stringify(server.connectionsIfCreated?.counts())}, backend connections ${await backend.connections()}, client connections ${await lb.lb.clientConnections()}`,
     ).toBe(true);
     expect(lb.access.filter((line) => line.includes('outcome=client-aborted'))).toHaveLength(clients);
     // Still serving.

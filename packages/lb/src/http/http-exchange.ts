@@ -14,17 +14,13 @@
 // Every exit path runs #finish exactly once: the server's in-flight count is returned, the
 // upstream request is destroyed if it is still open (so a client that leaves takes its
 // backend connection with it), and the access log gets its line.
-import {
-  request as httpRequest,
-  STATUS_CODES,
-  type ClientRequest,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { BackendServer } from '../backend-server.js';
 import type { AccessRecord } from '../log.js';
 import type { FailureKind } from '../passive-detector.js';
 import { LbError, TlbCode, type TlbCodeName } from '../errors.js';
+import type { ConnectionWaiter, ResponseSink, UpstreamConnection, UpstreamPool } from '../http1/upstream-connection.js';
+import type { ResponseHead } from '../http1/response-head.js';
 import { privateCacheControl, removeCookie, setsCookie } from '../persistence/cookies.js';
 import type { StickyTarget } from '../persistence/pool-persistence.js';
 import type { Pool } from '../pool.js';
@@ -34,15 +30,19 @@ import { releaseAttempt, routeExchange, type ExchangeContext } from './exchange-
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const NOTHING_TRIED: ReadonlySet<BackendServer> = new Set();
+const LAST_CHUNK = '0\r\n\r\n';
 
-interface Attempt {
+interface Attempt extends ConnectionWaiter, ResponseSink {
   readonly server: BackendServer;
   readonly pool: Pool;
-  readonly upstream: ClientRequest;
+  readonly connections: UpstreamPool;
   readonly startedMs: number;
+  connection: UpstreamConnection | undefined;
   connected: boolean;
   bodyStarted: boolean;
   responded: boolean;
+  /** Waiting for the client to drain before reading more of the response. */
+  paused: boolean;
   /** The server's in-flight count was returned for this attempt. */
   released: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -136,101 +136,123 @@ export class HttpExchange {
   }
 
   #send(server: BackendServer, pool: Pool): void {
-    const context = this.#context;
     const timeouts = pool.config.timeouts;
-    const routed = this.#pool!;
     this.#attempts++;
     server.begin();
-    const headers = upstreamRequestHeaders(this.#req.rawHeaders, this.#head, {
+    const connections = server.connections({
+      keepAliveMs: timeouts.keepAliveMs,
+      connectionsMax: pool.config.connectionsPerServerMax,
+    });
+    const attempt: Attempt = {
+      server,
+      pool,
+      connections,
+      startedMs: this.#context.clock.monotonicMs(),
+      connection: undefined,
+      connected: false,
+      bodyStarted: false,
+      responded: false,
+      paused: false,
+      released: false,
+      timer: undefined,
+      onConnection: (connection) => this.#onConnected(attempt, connection),
+      onConnectError: (error) => this.#onUpstreamError(attempt, error),
+      onResponseHead: (head) => this.#onResponseHead(attempt, head),
+      onResponseData: (chunk) => this.#onResponseData(attempt, chunk),
+      onResponseEnd: () => this.#onResponseEnd(attempt),
+      onUpstreamError: (error) => this.#onUpstreamError(attempt, error),
+    };
+    this.#attempt = attempt;
+    connections.lease(attempt);
+    // A kept-alive connection is handed over at once; else the connect (or the wait for a free slot) is timed.
+    if (attempt.connection === undefined && this.#attempt === attempt && !attempt.released) {
+      attempt.timer = setTimeout(() => {
+        connections.cancel(attempt);
+        const busy = connections.counts();
+        this.#onUpstreamError(
+          attempt,
+          new LbError(
+            'UPSTREAM_TIMEOUT',
+            busy.waiting > 0 || pool.config.connectionsPerServerMax === busy.busy
+              ? `no connection to server ${server.id} (${server.address}) came free within ${timeouts.connectMs} ms (${busy.busy} in use)`
+              : `connect to server ${server.id} (${server.address}) took over ${timeouts.connectMs} ms`,
+          ),
+        );
+      }, timeouts.connectMs);
+    }
+  }
+
+  #onConnected(attempt: Attempt, connection: UpstreamConnection): void {
+    if (attempt.released || this.#finished || this.#attempt !== attempt) {
+      connection.returnUnused();
+      return;
+    }
+    attempt.connection = connection;
+    attempt.connected = true;
+    clearTimeout(attempt.timer);
+    const { server, pool } = attempt;
+    const timeouts = pool.config.timeouts;
+    attempt.timer = setTimeout(() => {
+      this.#onUpstreamError(
+        attempt,
+        new LbError(
+          'UPSTREAM_TIMEOUT',
+          `server ${server.id} (${server.address}) sent no response within ${timeouts.responseMs} ms`,
+        ),
+      );
+    }, timeouts.responseMs);
+    const req = this.#req;
+    const method = req.method ?? 'GET';
+    const chunked = this.#head.transferEncoding !== undefined;
+    const routed = this.#pool!;
+    const headers = upstreamRequestHeaders(req.rawHeaders, this.#head, {
       peerTrusted: this.#peerTrusted,
       peer: this.#peer,
       proto: 'http',
       stripCookie: routed.persistence.cookieName,
       removeCookie,
-      chunked: this.#head.transferEncoding !== undefined,
+      chunked,
       upgrade: undefined,
       urlToken: routed.persistence.urlTokenFor(server),
     });
-    const upstream = httpRequest({
-      host: server.host,
-      port: server.port,
-      method: this.#req.method,
-      path: this.#url,
-      headers,
-      setHost: false,
-      agent: server.agent({ keepAliveMs: timeouts.keepAliveMs, connectionsMax: pool.config.connectionsPerServerMax }),
-      // The socket's inactivity limit while this request uses it (the agent restores its own when the socket is pooled).
-      timeout: timeouts.idleMs,
-    });
-    const attempt: Attempt = {
-      server,
-      pool,
-      upstream,
-      startedMs: context.clock.monotonicMs(),
-      connected: false,
-      bodyStarted: false,
-      responded: false,
-      released: false,
-      timer: undefined,
-    };
-    this.#attempt = attempt;
-    upstream.on('error', (error) => this.#onUpstreamError(attempt, error));
-    upstream.on('timeout', () =>
-      upstream.destroy(
-        new LbError('UPSTREAM_TIMEOUT', `server ${server.id} (${server.address}) was silent for ${timeouts.idleMs} ms`),
-      ),
-    );
-    upstream.on('socket', (socket) => {
-      if (!socket.connecting) {
-        this.#onConnected(attempt);
-        return;
-      }
-      attempt.timer = setTimeout(() => {
-        upstream.destroy(
-          new LbError(
-            'UPSTREAM_TIMEOUT',
-            `connect to server ${server.id} (${server.address}) took over ${timeouts.connectMs} ms`,
-          ),
-        );
-      }, timeouts.connectMs);
-      socket.once('connect', () => this.#onConnected(attempt));
-    });
-    upstream.on('response', (response) => this.#onResponse(attempt, response));
-    // Without a body the request is complete now: node sends it as soon as the socket connects.
-    if (!this.#hasBody) upstream.end();
-  }
-
-  #onConnected(attempt: Attempt): void {
-    if (attempt.released) return;
-    attempt.connected = true;
-    clearTimeout(attempt.timer);
-    const responseMs = attempt.pool.config.timeouts.responseMs;
-    attempt.timer = setTimeout(() => {
-      attempt.upstream.destroy(
-        new LbError(
-          'UPSTREAM_TIMEOUT',
-          `server ${attempt.server.id} (${attempt.server.address}) sent no response within ${responseMs} ms`,
-        ),
-      );
-    }, responseMs);
+    let head = `${method} ${this.#url} HTTP/1.1\r\n`;
+    for (let index = 0; index < headers.length; index += 2) head += `${headers[index]}: ${headers[index + 1]}\r\n`;
+    connection.start(`${head}\r\n`, method, this.#hasBody, timeouts.idleMs, attempt);
     if (this.#hasBody) {
       // Streamed only now, so that a failed connection leaves the body unread for a retry.
       attempt.bodyStarted = true;
-      this.#req.pipe(attempt.upstream);
+      this.#streamBody(attempt, connection, chunked);
     }
   }
 
-  #onResponse(attempt: Attempt, response: IncomingMessage): void {
+  /** Relays the client's body as it arrives, with backpressure both ways; re-chunked if it came chunked. */
+  #streamBody(attempt: Attempt, connection: UpstreamConnection, chunked: boolean): void {
+    const req = this.#req;
+    const onData = (chunk: Buffer): void => {
+      if (attempt.released || connection.destroyed) return;
+      if (!connection.writeBody(chunk, chunked)) {
+        req.pause();
+        connection.onDrain(() => req.resume());
+      }
+    };
+    const onEnd = (): void => {
+      if (!attempt.released && !connection.destroyed) connection.endBody(chunked ? LAST_CHUNK : undefined);
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+  }
+
+  #onResponseHead(attempt: Attempt, head: ResponseHead): void {
     clearTimeout(attempt.timer);
     attempt.timer = undefined;
     attempt.responded = true;
     if (this.#finished) {
-      response.destroy();
+      attempt.connection?.destroy();
       return;
     }
     const context = this.#context;
     const { server } = attempt;
-    const status = response.statusCode ?? 502;
+    const status = head.statusCode;
     this.#upstreamMs = context.clock.monotonicMs() - attempt.startedMs;
     attempt.pool.balancer.observeLatency(server, this.#upstreamMs);
     if (status >= 500) context.passive.reportFailure(server, 'status-5xx', `status ${status}`);
@@ -242,7 +264,7 @@ export class HttpExchange {
       persistence.cookieName !== undefined && this.#cookieServerId !== server.id
         ? persistence.setCookieFor(server)
         : undefined;
-    const { headers, cookieConflict } = downstreamResponseHeaders(response.rawHeaders, {
+    const { headers, cookieConflict } = downstreamResponseHeaders(head.rawHeaders, {
       cookieName: persistence.cookieName,
       setCookie,
       privateCacheControl,
@@ -256,41 +278,62 @@ export class HttpExchange {
       );
     if (context.responseTag !== undefined) headers.push(context.responseTag[0], context.responseTag[1]);
     try {
-      this.#res.writeHead(status, response.statusMessage, headers);
+      this.#res.writeHead(status, head.statusMessage, headers);
     } catch (error) {
-      // An invalid header from the backend (node validates on write): a bad gateway, not a crash.
-      response.destroy();
-      this.#respondError(502, 'UPSTREAM_BROKEN', `server ${server.id} sent an invalid response head: ${String(error)}`);
-      return;
+      // A header node will not write (it validates on write): a bad gateway, not a crash.
+      attempt.connection?.destroy();
+      this.#respondError(
+        502,
+        'UPSTREAM_INVALID_RESPONSE',
+        `server ${server.id} sent a response head that cannot be relayed: ${String(error)}`,
+      );
     }
-    response.on('data', (chunk: Buffer) => {
-      this.#bytesSent += chunk.length;
-    });
-    response.on('close', () => {
-      // The backend's connection ended before the whole body: the client must see a cut, not a short success.
-      if (!response.complete) {
-        this.#outcome = TlbCode.UPSTREAM_BROKEN;
-        context.passive.reportFailure(server, 'broken', 'connection closed mid-response');
-        this.#res.destroy();
-      }
-    });
-    response.on('error', () => undefined);
-    response.pipe(this.#res);
+  }
+
+  #onResponseData(attempt: Attempt, chunk: Buffer): void {
+    if (this.#finished) return;
+    this.#bytesSent += chunk.length;
+    if (!this.#res.write(chunk) && !attempt.paused) {
+      // The client reads slower than the backend sends: stop reading the backend until it catches up.
+      attempt.paused = true;
+      attempt.connection?.pause();
+      this.#res.once('drain', () => {
+        attempt.paused = false;
+        attempt.connection?.resume();
+      });
+    }
+  }
+
+  #onResponseEnd(attempt: Attempt): void {
+    if (this.#finished) return;
+    // A backend that answered before the whole body arrived (an early 413) loses its connection
+    // (release destroys it); node reads and drops the rest of the client's body.
+    attempt.connection?.release();
+    this.#res.end();
   }
 
   #onUpstreamError(attempt: Attempt, error: Error): void {
     clearTimeout(attempt.timer);
     attempt.timer = undefined;
-    if (this.#finished || this.#attempt !== attempt) return; // we destroyed it ourselves
+    if (this.#finished || this.#attempt !== attempt || attempt.released) return;
+    // The connection is unusable after any failure (timeouts arm here; the others destroyed it already).
+    attempt.connection?.destroy();
     const { server } = attempt;
+    const timedOut = error instanceof LbError && error.codeName === 'UPSTREAM_TIMEOUT';
+    const invalid = error instanceof LbError && error.codeName === 'UPSTREAM_INVALID_RESPONSE';
+    const reason = describeError(error);
     if (attempt.responded) {
-      // The response head was forwarded: cut the client; response 'close' reports the failure.
+      // The response head was forwarded: the client must see a cut, not a short success.
+      this.#outcome = timedOut
+        ? TlbCode.UPSTREAM_TIMEOUT
+        : invalid
+          ? TlbCode.UPSTREAM_INVALID_RESPONSE
+          : TlbCode.UPSTREAM_BROKEN;
+      this.#context.passive.reportFailure(server, timedOut ? 'timeout' : 'broken', `mid-response: ${reason}`);
       this.#res.destroy();
       return;
     }
     releaseAttempt(attempt);
-    const timedOut = error instanceof LbError && error.codeName === 'UPSTREAM_TIMEOUT';
-    const reason = describeError(error);
     let kind: FailureKind;
     let retryable: boolean;
     let codeName: TlbCodeName;
@@ -301,11 +344,16 @@ export class HttpExchange {
       codeName = timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_CONNECT_FAILED';
     } else {
       kind = timedOut ? 'timeout' : 'broken';
-      retryable = !timedOut && !attempt.bodyStarted && IDEMPOTENT_METHODS.has(this.#req.method ?? '');
-      codeName = timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_BROKEN';
+      retryable = !timedOut && !invalid && !attempt.bodyStarted && IDEMPOTENT_METHODS.has(this.#req.method ?? '');
+      codeName = timedOut ? 'UPSTREAM_TIMEOUT' : invalid ? 'UPSTREAM_INVALID_RESPONSE' : 'UPSTREAM_BROKEN';
     }
-    // A pooled socket the backend closed just as we reused it is the keep-alive race, not a sick server.
-    const keepAliveRace = attempt.connected && !timedOut && attempt.upstream.reusedSocket;
+    // A pooled connection the backend closed just as we reused it is the keep-alive race, not a sick server.
+    const keepAliveRace =
+      attempt.connected &&
+      !timedOut &&
+      !invalid &&
+      attempt.connection?.reused === true &&
+      attempt.connection.bytesReceived === 0;
     if (!keepAliveRace) this.#context.passive.reportFailure(server, kind, reason);
     (this.#tried ??= new Set()).add(server);
     const pool = this.#pool!;
@@ -362,7 +410,8 @@ export class HttpExchange {
     if (attempt !== undefined) {
       if (!completed || !attempt.responded) {
         // The client left (or we cut it): the backend connection goes too, never back to the pool half-read.
-        attempt.upstream.destroy();
+        if (attempt.connection === undefined) attempt.connections.cancel(attempt);
+        else attempt.connection.destroy();
         if (this.#outcome === '-') this.#outcome = 'client-aborted';
       }
       releaseAttempt(attempt);
