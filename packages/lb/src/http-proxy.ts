@@ -1,13 +1,11 @@
-// An HTTP/1.1 listener: node's http server on the client side, one HttpExchange per request
-// and one UpgradeExchange per Upgrade request. Node's parser (llhttp, strict) is the first
-// line of defence against request smuggling: it refuses Transfer-Encoding with
-// Content-Length, duplicate Content-Length, obs-fold, a Transfer-Encoding that does not end
-// in chunked, and bare LF line ends, all before a request event. The listener still checks
-// the framing headers itself, so a parser that ever let one through (insecureHTTPParser,
-// a future lenient default) could not turn into a smuggled request upstream.
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// An HTTP/1.1 listener: our own connection handling (http1/client-connection.ts) on the
+// client side, one HttpExchange per request and one UpgradeExchange per Upgrade request.
+// The parser is the first line of defence against request smuggling: it refuses bare LF,
+// obs-fold, invalid names and targets, and an HTTP/1.1 request without exactly one Host;
+// framingProblem() then refuses Transfer-Encoding with Content-Length, duplicate lengths,
+// a Transfer-Encoding that does not end in chunked, and a length that is not a number,
+// before anything is routed.
 import type { AddressInfo, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Clock } from '@tandem/testkit';
 import type { HttpListenerConfig, LimitsConfig } from './config.js';
 import { TlbCode } from './errors.js';
@@ -15,10 +13,20 @@ import type { ExchangeContext, FinishingExchange } from './http/exchange-context
 import { inspectRequestHead, type RequestHead } from './http/forward-headers.js';
 import { HttpExchange } from './http/http-exchange.js';
 import { UpgradeExchange } from './http/upgrade-exchange.js';
+import {
+  ClientListener,
+  type ClientLimits,
+  type ClientProblem,
+  type InboundRequest,
+  type InspectedRequest,
+  type OutboundResponse,
+} from './http1/client-connection.js';
+import type { RequestLine } from './http1/request-head.js';
+import { requestFraming } from './http1/request-head.js';
 import type { AccessLog, EventLog } from './log.js';
 import type { LbMetrics } from './metrics.js';
 import type { PassiveObserver } from './passive-detector.js';
-import { boundAddress, connectionCount, listenOn, waitWhileBusy } from './listener-socket.js';
+import { boundAddress, listenOn, waitWhileBusy } from './listener-socket.js';
 import { HttpRouter } from './router.js';
 import type { Topology } from './topology.js';
 
@@ -34,7 +42,7 @@ export interface ProxyServices {
 
 export class HttpProxy {
   readonly #services: ProxyServices;
-  readonly #server: Server;
+  readonly #clients: ClientListener;
   readonly #exchanges = new Set<FinishingExchange>();
   readonly #warned = new Set<string>();
   #listener: HttpListenerConfig;
@@ -44,24 +52,18 @@ export class HttpProxy {
     this.#services = services;
     this.#listener = listener;
     this.#context = this.#makeContext(listener, topology);
-    this.#server = createServer({
-      maxHeaderSize: limits.maxHeaderBytes,
-      // Node checks the two request timeouts every connectionsCheckingInterval (30 s by
-      // default): check often enough that the limits mean what they say.
-      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // Repeated headers arrive as node delivers them; we forward rawHeaders, never the joined view.
-      joinDuplicateHeaders: false,
-      noDelay: true,
+    this.#clients = new ClientListener({
+      clock: services.clock,
+      limits: clientLimits(limits),
+      handlers: {
+        onRequest: (request, response) => this.#onRequest(request, response),
+        onUpgrade: (request, socket, rest) => this.#onUpgrade(request, socket, rest),
+        onProblem: (problem) => this.#onProblem(problem),
+      },
+      inspect: inspectRequest,
+      problemCode: (status) =>
+        status === 431 ? TlbCode.HEADERS_TOO_LARGE : status === 408 ? TlbCode.CLIENT_TIMEOUT : TlbCode.BAD_REQUEST,
     });
-    this.#applyLimits(limits);
-    this.#server.on('request', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.#onUpgrade(req, socket, head),
-    );
-    this.#server.on('clientError', (error: Error, socket: Duplex) => this.#onClientError(error, socket));
   }
 
   get name(): string {
@@ -74,7 +76,7 @@ export class HttpProxy {
 
   /** The bound address (after listen). */
   get address(): AddressInfo {
-    return boundAddress(this.#server, `listener ${this.name}`);
+    return boundAddress(this.#clients.server, `listener ${this.name}`);
   }
 
   /** Exchanges in flight (requests and upgraded connections). */
@@ -82,26 +84,27 @@ export class HttpProxy {
     return this.#exchanges.size;
   }
 
-  /** Client connections open now (for tests). */
+  /** Client connections open now (for tests); upgraded ones count until they close. */
   connectionCount(): Promise<number> {
-    return connectionCount(this.#server);
+    return Promise.resolve(this.#clients.connectionCount + this.#upgraded);
   }
+
+  #upgraded = 0;
 
   listen(): Promise<AddressInfo> {
     const name = `listener ${this.name}`;
-    return listenOn(this.#server, this.#listener, { subject: name, logPrefix: name }, this.#services.log);
+    return listenOn(this.#clients.server, this.#listener, { subject: name, logPrefix: name }, this.#services.log);
   }
 
   /**
    * A reload: the same address, maybe new rules, pools and limits. Requests already in flight
    * finish under the generation they started with; the next request on any connection,
-   * kept-alive ones included, uses the new one. maxHeaderBytes applies to new listeners only
-   * (node fixes it when the server is made).
+   * kept-alive ones included, uses the new one. The new limits apply to open connections too.
    */
   update(listener: HttpListenerConfig, limits: LimitsConfig, topology: Topology): void {
     this.#listener = listener;
     this.#context = this.#makeContext(listener, topology);
-    this.#applyLimits(limits);
+    this.#clients.limits = clientLimits(limits);
   }
 
   /**
@@ -109,23 +112,18 @@ export class HttpProxy {
    * left. Idle keep-alive connections close at once.
    */
   async close(graceMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#server.closeIdleConnections();
+    const server = this.#clients.server;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#clients.closeIdleConnections();
     await waitWhileBusy(
       this.#services.clock,
       graceMs,
       () => this.#exchanges.size > 0,
-      () => this.#server.closeIdleConnections(),
+      () => this.#clients.closeIdleConnections(),
     );
     for (const exchange of this.#exchanges) exchange.abort();
-    this.#server.closeAllConnections();
+    this.#clients.closeAllConnections();
     await closed;
-  }
-
-  #applyLimits(limits: LimitsConfig): void {
-    this.#server.headersTimeout = limits.headersTimeoutMs;
-    this.#server.requestTimeout = limits.requestTimeoutMs;
-    this.#server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   }
 
   #makeContext(listener: HttpListenerConfig, topology: Topology): ExchangeContext {
@@ -149,85 +147,59 @@ export class HttpProxy {
     };
   }
 
-  #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const head = inspectRequestHead(req.rawHeaders);
-    const refusal = framingProblem(head);
-    if (refusal !== undefined) {
-      this.#services.log.warning(
-        `${TlbCode.BAD_REQUEST} ${this.name}: refused a request from ${req.socket.remoteAddress ?? '?'}: ${refusal}`,
-      );
-      const body = `400 Bad Request\n\n${TlbCode.BAD_REQUEST}: ${refusal}\n`;
-      res.writeHead(400, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        'Content-Length': Buffer.byteLength(body),
-        Connection: 'close',
-      });
-      res.end(body);
-      return;
-    }
-    const exchange = new HttpExchange(this.#context, req, res, head);
+  #onRequest(request: InboundRequest, response: OutboundResponse): void {
+    const exchange = new HttpExchange(this.#context, request, response);
     this.#exchanges.add(exchange);
     exchange.run();
   }
 
-  #onUpgrade(req: IncomingMessage, socket: Duplex, headBytes: Buffer): void {
+  #onUpgrade(request: InboundRequest, socket: Socket, rest: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const head: RequestHead = inspectRequestHead(req.rawHeaders);
-    const upgrade = req.headers.upgrade;
-    const refusal =
-      framingProblem(head) ??
-      (upgrade === undefined || upgrade === '' ? 'an Upgrade request without an Upgrade header' : undefined);
-    if (refusal !== undefined) {
-      this.#services.log.warning(
-        `${TlbCode.BAD_REQUEST} ${this.name}: refused an upgrade from ${req.socket.remoteAddress ?? '?'}: ${refusal}`,
-      );
-      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return;
-    }
-    // node's http server hands over the net.Socket it accepted.
-    const exchange = new UpgradeExchange(this.#context, req, socket as Socket, headBytes, head, upgrade!);
+    this.#upgraded++;
+    socket.once('close', () => this.#upgraded--);
+    const exchange = new UpgradeExchange(this.#context, request, socket, rest, request.head, request.head.upgrade!);
     this.#exchanges.add(exchange);
     exchange.run();
   }
 
-  /**
-   * A request node's parser refused (malformed, smuggling shapes, too large), or a client
-   * too slow to send one. Answer with the matching status if nothing was written on this
-   * connection yet for a request in progress, and close.
-   */
-  #onClientError(error: Error, socket: Duplex): void {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code === 'ECONNRESET' || code === 'EPIPE' || !socket.writable) {
-      socket.destroy();
+  /** A request the parser or a limit refused (already answered 400, 408, 431 or 505 and closed). */
+  #onProblem(problem: ClientProblem): void {
+    const remote = problem.remoteAddress ?? '?';
+    if (problem.status === 408) {
+      this.#services.log.notice(
+        `${TlbCode.CLIENT_TIMEOUT} ${this.name}: client ${remote} timed out: ${problem.detail}`,
+      );
       return;
     }
-    let status = 400;
-    let tlb: string = TlbCode.BAD_REQUEST;
-    if (code === 'HPE_HEADER_OVERFLOW') {
-      status = 431;
-      tlb = TlbCode.HEADERS_TOO_LARGE;
-    } else if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADER_TIMEOUT') {
-      status = 408;
-      tlb = TlbCode.CLIENT_TIMEOUT;
-    }
-    const remote = (socket as Socket).remoteAddress ?? '?';
-    const reason = (error as { reason?: unknown }).reason;
-    const detail = typeof reason === 'string' ? reason : error.message;
-    if (status === 408) this.#services.log.notice(`${tlb} ${this.name}: client ${remote} timed out: ${detail}`);
-    else this.#services.log.warning(`${tlb} ${this.name}: refused a request from ${remote}: ${code} ${detail}`);
-    // Node keeps the response in progress on a socket as _httpMessage; a status line in the
-    // middle of another response would corrupt it, so then the connection is only closed.
-    const inProgress = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-    if (inProgress?.headersSent === true) {
-      socket.destroy();
-      return;
-    }
-    const body = `${status} ${STATUS_CODES[status]}\n\n${tlb}: ${detail}\n`;
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const code = problem.status === 431 ? TlbCode.HEADERS_TOO_LARGE : TlbCode.BAD_REQUEST;
+    this.#services.log.warning(`${code} ${this.name}: refused a request from ${remote}: ${problem.detail}`);
   }
+}
+
+function clientLimits(limits: LimitsConfig): ClientLimits {
+  return {
+    maxHeaderBytes: limits.maxHeaderBytes,
+    headersTimeoutMs: limits.headersTimeoutMs,
+    requestTimeoutMs: limits.requestTimeoutMs,
+    keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+  };
+}
+
+/** The proxy's reading of a parsed head: framing checks, keep-alive, upgrade. A string refuses it. */
+function inspectRequest(line: RequestLine): InspectedRequest | string {
+  const head = inspectRequestHead(line.rawHeaders);
+  const refusal = framingProblem(head);
+  if (refusal !== undefined) return refusal;
+  const upgradeAsked = head.connectionTokens?.has('upgrade') === true;
+  if (upgradeAsked && (head.upgrade === undefined || head.upgrade === ''))
+    return 'an Upgrade request without an Upgrade header';
+  return {
+    head,
+    framing: requestFraming(head.transferEncoding, head.contentLength),
+    keepAlive: line.httpVersion === '1.1' ? !head.connectionClose : head.connectionKeepAlive && !head.connectionClose,
+    upgrade: upgradeAsked && head.upgrade !== undefined,
+    expectsContinue: head.expectContinue,
+  };
 }
 
 /**

@@ -38,6 +38,13 @@ export interface RequestHead {
   readonly transferEncodingCount: number;
   /** Lower-case header names the Connection header lists (beyond keep-alive and close). */
   readonly connectionTokens: ReadonlySet<string> | undefined;
+  /** Connection lists close / keep-alive. */
+  readonly connectionClose: boolean;
+  readonly connectionKeepAlive: boolean;
+  /** The Upgrade header's value, if any. */
+  readonly upgrade: string | undefined;
+  /** Expect: 100-continue. */
+  readonly expectContinue: boolean;
 }
 
 function appendList(previous: string | undefined, value: string): string {
@@ -55,6 +62,10 @@ export function inspectRequestHead(raw: readonly string[]): RequestHead {
   let contentLengthCount = 0;
   let transferEncodingCount = 0;
   let connectionTokens: Set<string> | undefined;
+  let connectionClose = false;
+  let connectionKeepAlive = false;
+  let upgrade: string | undefined;
+  let expectContinue = false;
   for (let index = 0; index < raw.length; index += 2) {
     const name = raw[index].toLowerCase();
     const value = raw[index + 1];
@@ -84,6 +95,17 @@ export function inspectRequestHead(raw: readonly string[]): RequestHead {
         break;
       case 'connection':
         connectionTokens = addConnectionTokens(connectionTokens, value);
+        for (const part of value.split(',')) {
+          const token = part.trim().toLowerCase();
+          if (token === 'close') connectionClose = true;
+          else if (token === 'keep-alive') connectionKeepAlive = true;
+        }
+        break;
+      case 'upgrade':
+        upgrade ??= value;
+        break;
+      case 'expect':
+        if (value.toLowerCase() === '100-continue') expectContinue = true;
         break;
     }
   }
@@ -98,6 +120,10 @@ export function inspectRequestHead(raw: readonly string[]): RequestHead {
     contentLengthCount,
     transferEncodingCount,
     connectionTokens,
+    connectionClose,
+    connectionKeepAlive,
+    upgrade,
+    expectContinue,
   };
 }
 

@@ -14,12 +14,13 @@
 // Every exit path runs #finish exactly once: the server's in-flight count is returned, the
 // upstream request is destroyed if it is still open (so a client that leaves takes its
 // backend connection with it), and the access log gets its line.
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { BackendServer } from '../backend-server.js';
 import type { AccessRecord } from '../log.js';
 import type { FailureKind } from '../passive-detector.js';
 import { LbError, TlbCode, type TlbCodeName } from '../errors.js';
 import type { ConnectionWaiter, ResponseSink, UpstreamConnection, UpstreamPool } from '../http1/upstream-connection.js';
+import type { InboundRequest, OutboundResponse } from '../http1/client-connection.js';
 import type { ResponseHead } from '../http1/response-head.js';
 import { privateCacheControl, removeCookie, setsCookie } from '../persistence/cookies.js';
 import type { StickyTarget } from '../persistence/pool-persistence.js';
@@ -50,8 +51,8 @@ interface Attempt extends ConnectionWaiter, ResponseSink {
 
 export class HttpExchange {
   readonly #context: ExchangeContext;
-  readonly #req: IncomingMessage;
-  readonly #res: ServerResponse;
+  readonly #req: InboundRequest;
+  readonly #res: OutboundResponse;
   readonly #head: RequestHead;
   readonly #peer: string;
   readonly #peerTrusted: boolean;
@@ -65,26 +66,28 @@ export class HttpExchange {
   #tried: Set<BackendServer> | undefined;
   #attempt: Attempt | undefined;
   #attempts = 0;
+  /** The last attempt met a kept-alive connection the backend had closed: open a new one. */
+  #freshConnection = false;
   #upstreamMs = -1;
   #bytesSent = 0;
   #outcome = '-';
   #finished = false;
 
-  constructor(context: ExchangeContext, req: IncomingMessage, res: ServerResponse, head: RequestHead) {
+  constructor(context: ExchangeContext, req: InboundRequest, res: OutboundResponse) {
+    const head = req.head;
     this.#context = context;
     this.#req = req;
     this.#res = res;
     this.#head = head;
     this.#startedMs = context.clock.monotonicMs();
-    this.#peer = normalizeAddress(req.socket.remoteAddress);
+    this.#peer = normalizeAddress(req.remoteAddress);
     const trusted = context.topology.trusted;
     this.#peerTrusted = trusted.isTrusted(this.#peer);
     this.#clientAddress = this.#peerTrusted ? trusted.clientAddress(this.#peer, head.forwardedFor) : this.#peer;
-    this.#url = req.url ?? '/';
+    this.#url = req.url;
     // HTTP/1.1 framing (RFC 9112 section 6.3): a body exists only with Transfer-Encoding or a
-    // non-zero Content-Length. Node's parser has already refused any request with both.
-    this.#hasBody =
-      head.transferEncoding !== undefined || (head.contentLength !== undefined && head.contentLength !== '0');
+    // non-zero Content-Length. The listener has already refused any request with both.
+    this.#hasBody = req.framing.kind !== 'none';
   }
 
   /** True once the exchange has ended (response finished, client gone, or the process stopping). */
@@ -93,9 +96,7 @@ export class HttpExchange {
   }
 
   run(): void {
-    this.#res.once('close', () => this.#onClientClose());
-    // A client error while its body streams up is seen as the response's close; never unhandled.
-    this.#req.on('error', () => undefined);
+    this.#res.onClose(() => this.#onClientClose());
     const routed = routeExchange(this.#context, this.#head, this.#url, this.#clientAddress);
     this.#pool = routed.pool;
     this.#url = routed.url;
@@ -163,7 +164,7 @@ export class HttpExchange {
       onUpstreamError: (error) => this.#onUpstreamError(attempt, error),
     };
     this.#attempt = attempt;
-    connections.lease(attempt);
+    connections.lease(attempt, this.#freshConnection);
     // A kept-alive connection is handed over at once; else the connect (or the wait for a free slot) is timed.
     if (attempt.connection === undefined && this.#attempt === attempt && !attempt.released) {
       attempt.timer = setTimeout(() => {
@@ -202,7 +203,7 @@ export class HttpExchange {
       );
     }, timeouts.responseMs);
     const req = this.#req;
-    const method = req.method ?? 'GET';
+    const method = req.method;
     const chunked = this.#head.transferEncoding !== undefined;
     const routed = this.#pool!;
     const headers = upstreamRequestHeaders(req.rawHeaders, this.#head, {
@@ -215,7 +216,8 @@ export class HttpExchange {
       upgrade: undefined,
       urlToken: routed.persistence.urlTokenFor(server),
     });
-    let head = `${method} ${this.#url} HTTP/1.1\r\n`;
+    // An HTTP/1.0 request may come without Host; the backend speaks HTTP/1.1, which requires one.
+    let head = `${method} ${this.#url} HTTP/1.1\r\n${this.#head.host === undefined ? `Host: ${server.address}\r\n` : ''}`;
     for (let index = 0; index < headers.length; index += 2) head += `${headers[index]}: ${headers[index + 1]}\r\n`;
     connection.start(`${head}\r\n`, method, this.#hasBody, timeouts.idleMs, attempt);
     if (this.#hasBody) {
@@ -228,18 +230,18 @@ export class HttpExchange {
   /** Relays the client's body as it arrives, with backpressure both ways; re-chunked if it came chunked. */
   #streamBody(attempt: Attempt, connection: UpstreamConnection, chunked: boolean): void {
     const req = this.#req;
-    const onData = (chunk: Buffer): void => {
-      if (attempt.released || connection.destroyed) return;
-      if (!connection.writeBody(chunk, chunked)) {
-        req.pause();
-        connection.onDrain(() => req.resume());
-      }
-    };
-    const onEnd = (): void => {
-      if (!attempt.released && !connection.destroyed) connection.endBody(chunked ? LAST_CHUNK : undefined);
-    };
-    req.on('data', onData);
-    req.once('end', onEnd);
+    req.readBody({
+      onData: (chunk) => {
+        if (attempt.released || connection.destroyed) return;
+        if (!connection.writeBody(chunk, chunked)) {
+          req.pause();
+          connection.onDrain(() => req.resume());
+        }
+      },
+      onEnd: () => {
+        if (!attempt.released && !connection.destroyed) connection.endBody(chunked ? LAST_CHUNK : undefined);
+      },
+    });
   }
 
   #onResponseHead(attempt: Attempt, head: ResponseHead): void {
@@ -277,17 +279,7 @@ export class HttpExchange {
         `${TlbCode.APPLICATION_COOKIE_CONFLICT} server ${server.id} sets the persistence cookie ${persistence.cookieName} itself; its value is dropped (rename one of them)`,
       );
     if (context.responseTag !== undefined) headers.push(context.responseTag[0], context.responseTag[1]);
-    try {
-      this.#res.writeHead(status, head.statusMessage, headers);
-    } catch (error) {
-      // A header node will not write (it validates on write): a bad gateway, not a crash.
-      attempt.connection?.destroy();
-      this.#respondError(
-        502,
-        'UPSTREAM_INVALID_RESPONSE',
-        `server ${server.id} sent a response head that cannot be relayed: ${String(error)}`,
-      );
-    }
+    this.#res.writeHead(status, head.statusMessage, headers);
   }
 
   #onResponseData(attempt: Attempt, chunk: Buffer): void {
@@ -297,7 +289,7 @@ export class HttpExchange {
       // The client reads slower than the backend sends: stop reading the backend until it catches up.
       attempt.paused = true;
       attempt.connection?.pause();
-      this.#res.once('drain', () => {
+      this.#res.onDrain(() => {
         attempt.paused = false;
         attempt.connection?.resume();
       });
@@ -322,7 +314,7 @@ export class HttpExchange {
     const timedOut = error instanceof LbError && error.codeName === 'UPSTREAM_TIMEOUT';
     const invalid = error instanceof LbError && error.codeName === 'UPSTREAM_INVALID_RESPONSE';
     const reason = describeError(error);
-    if (attempt.responded) {
+    if (attempt.responded && this.#res.headersSent) {
       // The response head was forwarded: the client must see a cut, not a short success.
       this.#outcome = timedOut
         ? TlbCode.UPSTREAM_TIMEOUT
@@ -344,18 +336,22 @@ export class HttpExchange {
       codeName = timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_CONNECT_FAILED';
     } else {
       kind = timedOut ? 'timeout' : 'broken';
-      retryable = !timedOut && !invalid && !attempt.bodyStarted && IDEMPOTENT_METHODS.has(this.#req.method ?? '');
+      retryable =
+        !timedOut && !invalid && !attempt.responded && !attempt.bodyStarted && IDEMPOTENT_METHODS.has(this.#req.method);
       codeName = timedOut ? 'UPSTREAM_TIMEOUT' : invalid ? 'UPSTREAM_INVALID_RESPONSE' : 'UPSTREAM_BROKEN';
     }
     // A pooled connection the backend closed just as we reused it is the keep-alive race, not a sick server.
     const keepAliveRace =
+      !attempt.responded &&
       attempt.connected &&
       !timedOut &&
       !invalid &&
       attempt.connection?.reused === true &&
       attempt.connection.bytesReceived === 0;
     if (!keepAliveRace) this.#context.passive.reportFailure(server, kind, reason);
-    (this.#tried ??= new Set()).add(server);
+    // After the race the same server may be tried again, on a new connection; any other failure rules the server out.
+    if (keepAliveRace) this.#freshConnection = true;
+    else (this.#tried ??= new Set()).add(server);
     const pool = this.#pool!;
     const willRetry = retryable && this.#attempts <= pool.config.retries;
     const message = `server ${server.id} (${server.address}) of pool ${attempt.pool.name}: ${reason}`;
@@ -388,16 +384,18 @@ export class HttpExchange {
       );
     }
     const body = `${status} ${STATUS_CODES[status] ?? ''}\n\n${TlbCode[codeName]}: ${message}\n`;
-    const headers: Record<string, string | number> = {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-      'Cache-Control': 'no-store',
-    };
-    if (status === 503) headers['Retry-After'] = 5;
-    // The body of a request we could not forward may be large and still coming: close after answering.
-    if (this.#hasBody) headers.Connection = 'close';
+    const headers = [
+      'Content-Type',
+      'text/plain; charset=utf-8',
+      'Content-Length',
+      String(Buffer.byteLength(body)),
+      'Cache-Control',
+      'no-store',
+    ];
+    if (status === 503) headers.push('Retry-After', '5');
     this.#bytesSent += Buffer.byteLength(body);
-    res.writeHead(status, headers);
+    // The body of a request we could not forward may be large and still coming: close after answering.
+    res.writeHead(status, undefined, headers, this.#hasBody);
     res.end(body);
   }
 
@@ -405,7 +403,7 @@ export class HttpExchange {
     if (this.#finished) return;
     this.#finished = true;
     const res = this.#res;
-    const completed = res.writableFinished;
+    const completed = res.finished;
     const attempt = this.#attempt;
     if (attempt !== undefined) {
       if (!completed || !attempt.responded) {

@@ -5,6 +5,7 @@
 // tunnelIdleMs. A backend that answers without switching has its answer passed on, and the
 // connection closes after it.
 import { request as httpRequest, STATUS_CODES, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { InboundRequest } from '../http1/client-connection.js';
 import type { Socket } from 'node:net';
 import type { BackendServer } from '../backend-server.js';
 import { LbError, TlbCode, type TlbCodeName } from '../errors.js';
@@ -28,7 +29,7 @@ interface Attempt {
 
 export class UpgradeExchange {
   readonly #context: ExchangeContext;
-  readonly #req: IncomingMessage;
+  readonly #req: InboundRequest;
   readonly #socket: Socket;
   readonly #headBytes: Buffer;
   readonly #head: RequestHead;
@@ -52,7 +53,7 @@ export class UpgradeExchange {
 
   constructor(
     context: ExchangeContext,
-    req: IncomingMessage,
+    req: InboundRequest,
     socket: Socket,
     headBytes: Buffer,
     head: RequestHead,
@@ -65,12 +66,12 @@ export class UpgradeExchange {
     this.#head = head;
     this.#upgrade = upgrade;
     this.#startedMs = context.clock.monotonicMs();
-    this.#peer = normalizeAddress(req.socket.remoteAddress);
+    this.#peer = normalizeAddress(req.remoteAddress);
     this.#peerTrusted = context.topology.trusted.isTrusted(this.#peer);
     this.#clientAddress = this.#peerTrusted
       ? context.topology.trusted.clientAddress(this.#peer, head.forwardedFor)
       : this.#peer;
-    this.#url = req.url ?? '/';
+    this.#url = req.url;
   }
 
   get finished(): boolean {

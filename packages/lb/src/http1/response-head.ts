@@ -12,6 +12,10 @@
 // chunked if Transfer-Encoding ends in chunked; until the connection closes for any other
 // Transfer-Encoding or when neither header is present; else Content-Length bytes.
 
+import { BAD_VALUE, DECIMAL, HeadParseError, parseFieldLine, quote } from './fields.js';
+
+export { findHeadEnd, HeadParseError } from './fields.js';
+
 /** How a message's body is delimited. */
 export type BodyFraming =
   | { readonly kind: 'none' }
@@ -31,26 +35,10 @@ export interface ResponseHead {
   readonly keepAlive: boolean;
 }
 
-/** Why a head was refused: the message names the fault for the log line. */
-export class HeadParseError extends Error {
-  override readonly name = 'HeadParseError';
-}
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Field values: visible characters, space, tab and obs-text; no other control character.
-// eslint-disable-next-line no-control-regex
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/;
-const DECIMAL = /^\d{1,15}$/;
 const NO_BODY: BodyFraming = { kind: 'none' };
 const CHUNKED: BodyFraming = { kind: 'chunked' };
 const UNTIL_CLOSE: BodyFraming = { kind: 'close' };
-
-/** Where the head ends: the index just past CRLF CRLF, or -1 if it has not all arrived. */
-export function findHeadEnd(buffer: Buffer, from = 0): number {
-  const at = buffer.indexOf('\r\n\r\n', Math.max(0, from - 3), 'latin1');
-  return at < 0 ? -1 : at + 4;
-}
 
 /**
  * Parses a response head: `bytes` holds the head exactly, its final CRLF CRLF included.
@@ -63,6 +51,7 @@ export function parseResponseHead(bytes: Buffer, requestMethod: string): Respons
   if (statusLine === null) throw new HeadParseError(`malformed status line ${quote(lines[0])}`);
   const minorVersion = Number(statusLine[1]);
   const statusCode = Number(statusLine[2]);
+  if (statusCode < 100 || statusCode > 599) throw new HeadParseError(`status code ${statusLine[2]} out of range`);
   const statusMessage = statusLine[3] ?? '';
   if (BAD_VALUE.test(statusMessage.replace(/\t/g, ' ')))
     throw new HeadParseError('control character in the reason phrase');
@@ -72,18 +61,7 @@ export function parseResponseHead(bytes: Buffer, requestMethod: string): Respons
   let connectionClose = false;
   let connectionKeepAlive = false;
   for (let index = 1; index < lines.length; index++) {
-    const line = lines[index];
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
-      const first = line.charCodeAt(0);
-      throw new HeadParseError(
-        first === 0x20 || first === 0x09 ? 'obsolete line folding' : `header line without a name ${quote(line)}`,
-      );
-    }
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw new HeadParseError(`invalid header name ${quote(name)}`);
-    const value = trimOws(line.slice(colon + 1));
-    if (BAD_VALUE.test(value)) throw new HeadParseError(`control character in header ${name}`);
+    const [name, value] = parseFieldLine(lines[index]);
     rawHeaders.push(name, value);
     switch (name.length) {
       case 10:
@@ -132,16 +110,4 @@ export function parseResponseHead(bytes: Buffer, requestMethod: string): Respons
     framing,
     keepAlive: keepAlive && framing.kind !== 'close',
   };
-}
-
-function trimOws(value: string): string {
-  let start = 0;
-  let end = value.length;
-  while (start < end && (value.charCodeAt(start) === 0x20 || value.charCodeAt(start) === 0x09)) start++;
-  while (end > start && (value.charCodeAt(end - 1) === 0x20 || value.charCodeAt(end - 1) === 0x09)) end--;
-  return start === 0 && end === value.length ? value : value.slice(start, end);
-}
-
-function quote(text: string): string {
-  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
 }

@@ -12,7 +12,8 @@
 import { connect, type Socket } from 'node:net';
 import { LbError } from '../errors.js';
 import { BodyDecodeError, BodyDecoder } from './body-decoder.js';
-import { findHeadEnd, HeadParseError, parseResponseHead, type ResponseHead } from './response-head.js';
+import { findHeadEnd, hasBareLf, HeadParseError } from './fields.js';
+import { parseResponseHead, type ResponseHead } from './response-head.js';
 
 /** What an exchange hears from the connection it leased. Exactly one of end or error closes it. */
 export interface ResponseSink {
@@ -179,7 +180,15 @@ export class UpstreamConnection {
       const previous = this.#head;
       const buffer = previous === undefined ? chunk : Buffer.concat([previous, chunk]);
       const end = findHeadEnd(buffer, previous?.length ?? 0);
+      if (end > this.#pool.options.maxHeadBytes) {
+        this.#protocolError(`a response head over ${this.#pool.options.maxHeadBytes} bytes`);
+        return;
+      }
       if (end < 0) {
+        if (hasBareLf(buffer, previous?.length ?? 0)) {
+          this.#protocolError('a line ended by a bare LF');
+          return;
+        }
         if (buffer.length > this.#pool.options.maxHeadBytes) {
           this.#protocolError(`a response head over ${this.#pool.options.maxHeadBytes} bytes`);
           return;
@@ -298,9 +307,12 @@ export class UpstreamPool {
     };
   }
 
-  /** Hands the waiter a connection: an idle one at once, a new one once connected, or later. */
-  lease(waiter: ConnectionWaiter): void {
-    const idle = this.#idle.pop();
+  /**
+   * Hands the waiter a connection: an idle one at once, a new one once connected, or later.
+   * `fresh` skips the idle ones (a retry after a kept-alive connection turned out closed).
+   */
+  lease(waiter: ConnectionWaiter, fresh = false): void {
+    const idle = fresh ? undefined : this.#idle.pop();
     if (idle !== undefined) {
       idle.reused = true;
       waiter.onConnection(idle);
