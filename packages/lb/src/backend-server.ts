@@ -123,7 +123,6 @@ export class BackendServer {
     this.#connections ??= new UpstreamPool({
       host: this.host,
       port: this.port,
-      label: `server ${this.id} (${this.address})`,
       keepAliveMs: options.keepAliveMs,
       connectionsMax: options.connectionsMax,
       maxHeadBytes: UPSTREAM_MAX_HEAD_BYTES,

@@ -216,6 +216,9 @@ export function framingProblem(head: RequestHead): string | undefined {
   if (head.transferEncoding !== undefined && !/(^|,)\s*chunked\s*$/i.test(head.transferEncoding)) {
     return `Transfer-Encoding ${head.transferEncoding} does not end in chunked`;
   }
+  // The body is de-chunked and re-chunked on the way up: another coding under chunked would be lost.
+  if (head.transferEncoding !== undefined && !/^\s*chunked\s*$/i.test(head.transferEncoding))
+    return `Transfer-Encoding ${head.transferEncoding}: only chunked is supported`;
   if (head.contentLength !== undefined && !/^\d{1,15}$/.test(head.contentLength))
     return `Content-Length ${head.contentLength} is not a number`;
   return undefined;

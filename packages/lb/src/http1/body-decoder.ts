@@ -12,6 +12,7 @@ export class BodyDecodeError extends Error {
 
 const enum ChunkState {
   Size,
+  SizeSpace,
   Extension,
   SizeLf,
   Data,
@@ -103,13 +104,27 @@ export class BodyDecoder {
           } else if (byte === 0x0d) {
             this.#state = ChunkState.SizeLf;
             at++;
-          } else if (byte === 0x3b || byte === 0x20 || byte === 0x09) {
+          } else if (byte === 0x3b) {
             this.#state = ChunkState.Extension;
             this.#lineBytes = 0;
+            at++;
+          } else if (byte === 0x20 || byte === 0x09) {
+            // Whitespace may only precede an extension's ';' (BWS, RFC 9112 section 7.1.1).
+            this.#state = ChunkState.SizeSpace;
             at++;
           } else {
             throw new BodyDecodeError(`invalid byte 0x${byte.toString(16)} after a chunk size`);
           }
+          break;
+        }
+        case ChunkState.SizeSpace: {
+          const byte = input[at++];
+          if (byte === 0x3b) {
+            this.#state = ChunkState.Extension;
+            this.#lineBytes = 0;
+          } else if (byte === 0x0d) this.#state = ChunkState.SizeLf;
+          else if (byte !== 0x20 && byte !== 0x09)
+            throw new BodyDecodeError(`invalid byte 0x${byte.toString(16)} after a chunk size`);
           break;
         }
         case ChunkState.Extension: {

@@ -9,8 +9,9 @@
 // - Transfer-Encoding together with Content-Length (section 6.3: a response smuggling shape).
 //
 // The framing rules of section 6.3 for responses: no body for HEAD, 1xx, 204 and 304;
-// chunked if Transfer-Encoding ends in chunked; until the connection closes for any other
-// Transfer-Encoding or when neither header is present; else Content-Length bytes.
+// chunked with Transfer-Encoding (any other transfer coding is refused: the proxy would
+// have to remove the header and pass coded bytes); until the connection closes when neither
+// header is present; else Content-Length bytes.
 
 import { BAD_VALUE, DECIMAL, HeadParseError, parseFieldLine, quote } from './fields.js';
 
@@ -96,9 +97,13 @@ export function parseResponseHead(bytes: Buffer, requestMethod: string): Respons
   const keepAlive = !connectionClose && (minorVersion === 1 || connectionKeepAlive);
   let framing: BodyFraming;
   if (requestMethod === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) framing = NO_BODY;
-  else if (transferEncoding !== undefined)
-    framing = /(?:^|,)\s*chunked\s*$/i.test(transferEncoding) ? CHUNKED : UNTIL_CLOSE;
-  else if (contentLength !== undefined) {
+  else if (transferEncoding !== undefined) {
+    // Only chunked: relaying another coding would hand the client coded bytes under a header
+    // the proxy removes (Transfer-Encoding is hop-by-hop).
+    if (!/^\s*chunked\s*$/i.test(transferEncoding))
+      throw new HeadParseError(`Transfer-Encoding ${quote(transferEncoding)}: only chunked is supported`);
+    framing = CHUNKED;
+  } else if (contentLength !== undefined) {
     const length = Number(contentLength);
     framing = length === 0 ? NO_BODY : { kind: 'length', length };
   } else framing = UNTIL_CLOSE;

@@ -28,8 +28,6 @@ export interface ResponseSink {
 export interface UpstreamPoolOptions {
   readonly host: string;
   readonly port: number;
-  /** `server a (127.0.0.1:8001)`: names the server in error messages. */
-  readonly label: string;
   /** Idle pooled connections close after this long. */
   readonly keepAliveMs: number;
   /** At most this many connections (busy, idle or connecting); requests beyond it wait. */
@@ -45,6 +43,8 @@ export interface ConnectionWaiter {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** 1xx responses accepted before the final one (each is read and dropped). */
+const MAX_INTERIM_RESPONSES = 8;
 
 export class UpstreamConnection {
   readonly #pool: UpstreamPool;
@@ -60,6 +60,7 @@ export class UpstreamConnection {
   #responseDone = false;
   #dirty = false;
   #bytesReceived = 0;
+  #interim = 0;
   #idleMs = 0;
   #destroyed = false;
 
@@ -95,6 +96,7 @@ export class UpstreamConnection {
     this.#requestDone = !hasBody;
     this.#responseDone = false;
     this.#bytesReceived = 0;
+    this.#interim = 0;
     this.#idleMs = idleMs;
     this.#socket.setTimeout(idleMs);
     this.#socket.write(head, 'latin1');
@@ -207,6 +209,15 @@ export class UpstreamConnection {
       body = end === buffer.length ? EMPTY : buffer.subarray(end);
       if (response.statusCode < 200) {
         // An interim response (100 Continue, 103 Early Hints): not relayed; the final one follows.
+        // 101 only answers an Upgrade, which this path never sends.
+        if (response.statusCode === 101) {
+          this.#protocolError('101 Switching Protocols to a request that asked for no upgrade');
+          return;
+        }
+        if (++this.#interim > MAX_INTERIM_RESPONSES) {
+          this.#protocolError(`more than ${MAX_INTERIM_RESPONSES} interim responses`);
+          return;
+        }
         this.#onData(body);
         return;
       }
@@ -256,13 +267,11 @@ export class UpstreamConnection {
       this.destroy(); // idle in the pool for keepAliveMs
       return;
     }
-    this.#fail(new LbError('UPSTREAM_TIMEOUT', `${this.#pool.options.label} was silent for ${this.#idleMs} ms`));
+    this.#fail(new LbError('UPSTREAM_TIMEOUT', `was silent for ${this.#idleMs} ms`));
   }
 
   #protocolError(reason: string): void {
-    this.#fail(
-      new LbError('UPSTREAM_INVALID_RESPONSE', `${this.#pool.options.label} sent an invalid response: ${reason}`),
-    );
+    this.#fail(new LbError('UPSTREAM_INVALID_RESPONSE', `sent an invalid response: ${reason}`));
   }
 
   /** The connection is unusable: tell the exchange (if one is running and not yet told) and destroy it. */
