@@ -49,7 +49,7 @@ export class BodyDecoder {
   constructor(framing: BodyFraming) {
     this.#kind = framing.kind;
     this.#remaining = framing.kind === 'length' ? framing.length : 0;
-    this.#done = framing.kind === 'none';
+    this.#done = framing.kind === 'none' || (framing.kind === 'length' && framing.length === 0);
   }
 
   get done(): boolean {

@@ -244,6 +244,8 @@ export class ClientConnection {
   #processing = false;
   #again = false;
   #headScanned = 0;
+  /** The client shut down its side (half-close): end the connection once its requests are answered. */
+  #clientEnded = false;
   #corked = false;
   /** Deadlines in the listener clock's milliseconds; 0 when not running. */
   #headDeadline: number;
@@ -259,6 +261,7 @@ export class ClientConnection {
     this.#requestDeadline = now + limits.requestTimeoutMs;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.#onClose());
   }
@@ -337,7 +340,7 @@ export class ClientConnection {
     this.#reader = undefined;
     this.#decoder = undefined;
     this.#bodyPaused = false;
-    if (close || unread) {
+    if (close || unread || (this.#clientEnded && this.#buffer.length === 0)) {
       this.#stage = Stage.Gone;
       this.socket.end();
       return;
@@ -406,10 +409,13 @@ export class ClientConnection {
     if (end < 0) {
       this.#headScanned = buffer.length;
       if (hasBareLf(buffer, scanned)) this.#refuse(400, 'a line ended by a bare LF');
-      else if (buffer.length > limits.maxHeaderBytes)
+      // Up to 3 of these bytes may be the start of the final CRLF CRLF, which the limit does not count.
+      else if (buffer.length - 3 > limits.maxHeaderBytes)
         this.#refuse(431, `the request head is over ${limits.maxHeaderBytes} bytes`);
       return;
     }
+    // The limit counts the request line and fields, not the final CRLF CRLF (node's rule), the
+    // same whether the head arrives whole or in pieces.
     if (end - 4 > limits.maxHeaderBytes) {
       this.#refuse(431, `the request head is over ${limits.maxHeaderBytes} bytes`);
       return;
@@ -419,7 +425,13 @@ export class ClientConnection {
       line = parseRequestHead(end === buffer.length ? buffer : buffer.subarray(0, end));
     } catch (error) {
       if (!(error instanceof HeadParseError)) throw error;
-      this.#refuse(error instanceof RequestHeadError ? (error.status as ClientProblem['status']) : 400, error.message);
+      // A HEAD request's refusal carries no body, even when the rest of its head is unusable.
+      const method = buffer.toString('latin1', 0, 5) === 'HEAD ' ? 'HEAD' : undefined;
+      this.#refuse(
+        error instanceof RequestHeadError ? (error.status as ClientProblem['status']) : 400,
+        error.message,
+        method,
+      );
       return;
     }
     this.#buffer = end === buffer.length ? EMPTY : buffer.subarray(end);
@@ -427,7 +439,7 @@ export class ClientConnection {
     this.#headDeadline = 0;
     const inspected = this.#listener.inspect(line);
     if (typeof inspected === 'string') {
-      this.#refuse(400, inspected);
+      this.#refuse(400, inspected, line.method);
       return;
     }
     const request = new InboundRequest(line, inspected, this.socket.remoteAddress, this);
@@ -484,7 +496,7 @@ export class ClientConnection {
   }
 
   /** Answers a refused request (unless a response already started) and closes the connection. */
-  #refuse(status: ClientProblem['status'], detail: string): void {
+  #refuse(status: ClientProblem['status'], detail: string, method?: string): void {
     if (this.#stage === Stage.Gone) return;
     const started = this.#response?.headersSent === true;
     this.#stage = Stage.Gone;
@@ -496,12 +508,42 @@ export class ClientConnection {
     const body = `${status} ${STATUS_CODES[status]}\n\n${this.#listener.problemCode(status)}: ${detail}\n`;
     this.socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${method === 'HEAD' ? '' : body}`,
     );
     // The exchange (if one runs) ends with the connection.
     const response = this.#response;
     this.#response = undefined;
     response?.clientGone();
+  }
+
+  /**
+   * The client shut down its sending side. A request already read is still answered if its
+   * response has not started, and then the connection ends; an unfinished head or body will
+   * never complete, so the connection ends now (a response in progress is cut).
+   */
+  #onEnd(): void {
+    this.#clientEnded = true;
+    // Complete requests may still sit in the buffer (pipelined, then shut down): read them first.
+    if (this.#stage === Stage.Head && this.#buffer.length > 0 && !this.#processing) this.#process();
+    this.#endAfterClientEnd();
+  }
+
+  #endAfterClientEnd(): void {
+    switch (this.#stage) {
+      case Stage.Waiting:
+        // Waiting for the backend: answer (a half-closed client still reads). Once the answer has
+        // started, a FIN is a client that left (it closed, it did not half-close to wait): cut.
+        if (this.#response?.headersSent === true) this.destroy();
+        return;
+      case Stage.Head:
+      case Stage.Body:
+        this.#stage = Stage.Gone;
+        if (this.#response === undefined) this.socket.end();
+        else this.destroy();
+        return;
+      default:
+        return;
+    }
   }
 
   #onClose(): void {
@@ -549,7 +591,8 @@ export class ClientListener {
     this.handlers = options.handlers;
     this.inspect = options.inspect;
     this.problemCode = options.problemCode;
-    this.server = createServer({ noDelay: true }, (socket) => {
+    // allowHalfOpen: a client may send its request and shut its side down; it still gets the answer.
+    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
       this.#connections.add(new ClientConnection(this, socket));
       this.#armSweep();
     });

@@ -69,6 +69,6 @@ export function parseRequestHead(bytes: Buffer): RequestLine {
 /** The body framing of a request whose framing headers passed framingProblem(). */
 export function requestFraming(transferEncoding: string | undefined, contentLength: string | undefined): BodyFraming {
   if (transferEncoding !== undefined) return { kind: 'chunked' };
-  if (contentLength === undefined || contentLength === '0') return { kind: 'none' };
-  return { kind: 'length', length: Number(contentLength) };
+  const length = contentLength === undefined ? 0 : Number(contentLength);
+  return length === 0 ? { kind: 'none' } : { kind: 'length', length };
 }

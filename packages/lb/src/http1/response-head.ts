@@ -63,7 +63,6 @@ export function parseResponseHead(bytes: Buffer, requestMethod: string): Respons
   let connectionKeepAlive = false;
   for (let index = 1; index < lines.length; index++) {
     const [name, value] = parseFieldLine(lines[index]);
-    rawHeaders.push(name, value);
     switch (name.length) {
       case 10:
         if (name.toLowerCase() === 'connection') {
@@ -77,6 +76,7 @@ export function parseResponseHead(bytes: Buffer, requestMethod: string): Respons
       case 14:
         if (name.toLowerCase() === 'content-length') {
           // A list of equal values (a folded repeat) is one length; different ones are ambiguous.
+          const first = contentLength === undefined;
           for (const part of value.split(',')) {
             const length = part.trim();
             if (!DECIMAL.test(length)) throw new HeadParseError(`Content-Length ${quote(value)} is not a number`);
@@ -84,6 +84,9 @@ export function parseResponseHead(bytes: Buffer, requestMethod: string): Respons
               throw new HeadParseError('Content-Length values disagree');
             contentLength = length;
           }
+          // Relayed once, as one number: a client would refuse the repeats.
+          if (first) rawHeaders.push(name, contentLength!);
+          continue;
         }
         break;
       case 17:
@@ -91,6 +94,7 @@ export function parseResponseHead(bytes: Buffer, requestMethod: string): Respons
           transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
         break;
     }
+    rawHeaders.push(name, value);
   }
   if (transferEncoding !== undefined && contentLength !== undefined)
     throw new HeadParseError('both Transfer-Encoding and Content-Length');
