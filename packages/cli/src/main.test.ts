@@ -48,10 +48,10 @@ describe('tandem CLI', () => {
     try {
       for (const run of [1, 2]) {
         const io = captureIo();
-        const stop = await startLocalSystem({ stateDir, port: '0' }, io);
+        const stop = await startLocalSystem({ stateDir, port: '0', lbPort: '0', adminPort: '0', appPorts: '0,0' }, io);
         try {
           expect(io.stdout.includes('first run: creating the database'), `run ${run}`).toBe(run === 1);
-          expect(io.stdout).toContain('load balancer: not started');
+          expect(io.stdout).toMatch(/load balancer web on http:\/\/127\.0\.0\.1:\d+ -> pool app/);
           const port = Number(/OPEN on 127\.0\.0\.1:(\d+)/.exec(io.stdout)?.[1]);
           const password = (await readFile(join(stateDir, 'db', 'sys.password'), 'utf8')).trim();
           const client = new pg.Client({ host: '127.0.0.1', port, user: 'sys', password, database: 'tandem' });

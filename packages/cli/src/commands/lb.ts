@@ -37,9 +37,17 @@ export function registerLbCommand(program: Command, io: CliIo): void {
       });
       await new Promise<void>((resolve) => {
         let stopping = false;
+        // One reload at a time, in the order the signals came: two at once would race to bind new listeners.
+        let reloads = Promise.resolve();
         const onReload = (): void => {
-          loadConfigFile(flags.config)
-            .then((next) => balancer.reload(next))
+          if (stopping) {
+            // Without a handler SIGHUP would end the process and cut the drain short.
+            balancer.log.notice('SIGHUP while stopping: ignored');
+            return;
+          }
+          reloads = reloads
+            .then(() => loadConfigFile(flags.config))
+            .then((next) => (stopping ? undefined : balancer.reload(next)))
             // reload() logs its own refusal; a bad file is logged here. Either way the old configuration keeps serving.
             .catch((error: unknown) =>
               balancer.log.error(
@@ -50,7 +58,6 @@ export function registerLbCommand(program: Command, io: CliIo): void {
         const onStop = (): void => {
           if (stopping) return;
           stopping = true;
-          process.off('SIGHUP', onReload);
           balancer.stop().then(resolve, (error: unknown) => {
             balancer.log.error(`stop failed: ${error instanceof Error ? error.message : String(error)}`);
             resolve();
