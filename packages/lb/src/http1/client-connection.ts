@@ -400,7 +400,11 @@ export class ClientConnection {
   }
 
   #readHead(): void {
-    const buffer = this.#buffer;
+    let buffer = this.#buffer;
+    // Empty lines before a request line are ignored (RFC 9112 section 2.2: some clients send
+    // one after a POST body).
+    while (buffer.length >= 2 && buffer[0] === 0x0d && buffer[1] === 0x0a) buffer = buffer.subarray(2);
+    this.#buffer = buffer;
     if (buffer.length === 0) return;
     const limits = this.#listener.limits;
     // Bytes before #headScanned were searched by an earlier call (a head arriving in pieces).
