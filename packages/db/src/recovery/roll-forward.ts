@@ -9,10 +9,13 @@ import { DbError } from '../errors.js';
 import type { LogGroupEntry, RedoPosition } from '../control/control-state.js';
 import { isDbError } from '../errors.js';
 import { applyBlockOp, BlockOp } from '../storage/block-ops.js';
-import { blockTsn } from '../storage/block.js';
+import { blockTsn, type BlockAddress } from '../storage/block.js';
 import type { BufferCache, CacheFrame } from '../storage/buffer-cache.js';
 import { scanLogGroup, type LogScanEntry } from '../redo/log-file.js';
 import type { ChangeVector, RedoRecord } from '../redo/redo-record.js';
+
+/** Block reads a replay keeps in flight (the thread pool has four threads; the disk queues more). */
+const CONCURRENT_READS = 16;
 
 export interface RollForwardResult {
   /** The TSN of the last record read (0 if none). */
@@ -151,7 +154,7 @@ export class RedoApplier {
     // First pass: number the distinct blocks (small-integer keys per file), and note each
     // change's block number in order, so the apply pass reads frames from an array.
     const slotsByFile = new Map<number, Map<number, number>>();
-    const addresses: { fileNumber: number; blockNumber: number }[] = [];
+    const addresses: BlockAddress[] = [];
     const changeSlots: number[] = [];
     for (let e = from; e < to; e++) {
       const entry = all[e];
@@ -169,13 +172,9 @@ export class RedoApplier {
         changeSlots.push(slot);
       }
     }
-    const frames: CacheFrame[] = [];
+    const frames: CacheFrame[] = new Array<CacheFrame>(addresses.length);
     try {
-      for (const address of addresses) {
-        const frame = await this.#load(address);
-        cache.pin(frame);
-        frames.push(frame);
-      }
+      await this.#loadAll(addresses, frames);
       let next = 0;
       for (let e = from; e < to; e++) {
         const entry = all[e];
@@ -219,8 +218,36 @@ export class RedoApplier {
         }
       }
     } finally {
-      for (const frame of frames) cache.unpin(frame);
+      for (const frame of frames) if (frame !== undefined) cache.unpin(frame);
     }
+  }
+
+  /**
+   * Fetches and pins the blocks of a slice, several reads at a time: most of a replay's
+   * blocks are not cached when the redo reaches them (media recovery of a restored file
+   * reads nearly every block it changes), and one read at a time would leave the disk
+   * and the thread pool idle between them. `frames[i]` is set as block `i` is pinned.
+   */
+  async #loadAll(addresses: readonly BlockAddress[], frames: CacheFrame[]): Promise<void> {
+    let next = 0;
+    let failed = false;
+    const reader = async (): Promise<void> => {
+      while (!failed && next < addresses.length) {
+        const i = next++;
+        const cached = this.#cache.frame(addresses[i]);
+        try {
+          const frame = cached ?? (await this.#load(addresses[i]));
+          this.#cache.pin(frame);
+          frames[i] = frame;
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    const readers = Array.from({ length: Math.min(CONCURRENT_READS, addresses.length) }, reader);
+    const outcomes = await Promise.allSettled(readers);
+    for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
   }
 
   /** For a torn block: true (skip the change) until an image or a format makes it whole. */

@@ -116,6 +116,8 @@ export class Datafile {
   readonly blockBytes: number;
   readonly #handle: FileHandle;
   #header: DatafileHeader;
+  /** With trackEnd(): the file's size as this object knows it (undefined: not tracked). */
+  #endBytes: number | undefined;
 
   private constructor(path: string, handle: FileHandle, header: DatafileHeader) {
     this.path = path;
@@ -227,6 +229,10 @@ export class Datafile {
    */
   async readBlock(blockNumber: number, target: Uint8Array): Promise<boolean> {
     assert(target.length === this.blockBytes, 'block buffer size');
+    if (this.#endBytes !== undefined && blockNumber * this.blockBytes >= this.#endBytes) {
+      target.fill(0); // past the end: never written, and no read needed to know it
+      return false;
+    }
     let read: number;
     try {
       read = await this.#handle.read(target, 0, this.blockBytes, blockNumber * this.blockBytes);
@@ -248,6 +254,9 @@ export class Datafile {
 
   /** Writes a sealed block image (not synced). */
   async writeBlock(blockNumber: number, image: Uint8Array): Promise<void> {
+    if (this.#endBytes !== undefined) {
+      this.#endBytes = Math.max(this.#endBytes, blockNumber * this.blockBytes + image.length);
+    }
     try {
       await this.#handle.write(image, blockNumber * this.blockBytes);
     } catch (error) {
@@ -273,8 +282,20 @@ export class Datafile {
 
   /** Grows the file to `sizeBlocks` (new blocks read as never written). */
   async extend(sizeBlocks: number): Promise<void> {
+    if (this.#endBytes !== undefined) this.#endBytes = Math.max(this.#endBytes, sizeBlocks * this.blockBytes);
     await this.#handle.truncate(sizeBlocks * this.blockBytes);
     await this.#handle.sync();
+  }
+
+  /**
+   * From now on, blocks at or past the file's current end read as never written without a
+   * read, until this object writes or extends there. Only for a file no one else writes
+   * while it is open (media recovery's own handles on the files it recovers: a restored
+   * file is often shorter than the redo it replays needs, and each block past its end would
+   * otherwise cost a read).
+   */
+  async trackEnd(): Promise<void> {
+    this.#endBytes = await this.#handle.size();
   }
 
   async sizeBlocks(): Promise<number> {
