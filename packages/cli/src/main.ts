@@ -1,10 +1,9 @@
 // Entry point of the `tandem` command: parses argv with commander and maps failures to
-// exit codes. Each command lives in its own file under commands/.
+// exit codes. Each command lives in its own file under commands/. Those files (and what
+// they import: the database engine, the load balancer, the PostgreSQL client) are loaded
+// only for the command being run: `tandem db backup` does not load the load balancer.
+// Help and unknown commands load them all, so `tandem --help` lists every command.
 import { Command, CommanderError } from 'commander';
-import { registerDbCommand } from './commands/db.js';
-import { registerLbCommand } from './commands/lb.js';
-import { registerSqlCommand } from './commands/sql.js';
-import { registerUpCommand } from './commands/up.js';
 import { packageVersion } from './version.js';
 
 export interface CliIo {
@@ -17,7 +16,32 @@ const processIo: CliIo = {
   err: (text) => process.stderr.write(text),
 };
 
-export function createProgram(io: CliIo = processIo): Command {
+type Register = (program: Command, io: CliIo) => void;
+
+/** The top-level commands, in the order help lists them, each with its registration loaded on demand. */
+const COMMANDS: readonly { readonly name: string; readonly load: () => Promise<Register> }[] = [
+  { name: 'up', load: async () => (await import('./commands/up.js')).registerUpCommand },
+  {
+    name: 'sql',
+    load: async () => {
+      const { registerSqlCommand } = await import('./commands/sql.js');
+      return (program, io) => registerSqlCommand(program, io);
+    },
+  },
+  { name: 'db', load: async () => (await import('./commands/db.js')).registerDbCommand },
+  { name: 'lb', load: async () => (await import('./commands/lb.js')).registerLbCommand },
+];
+
+/** The first operand of the command line (the command's name), if any: the global options take no values. */
+function commandName(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((arg) => !arg.startsWith('-'));
+}
+
+/**
+ * The program with its commands registered: only the one `argv` names, when it names one
+ * (commander needs nothing else to run it or print its help), else all of them.
+ */
+export async function createProgram(io: CliIo = processIo, argv?: readonly string[]): Promise<Command> {
   const program = new Command('tandem')
     .description('Tandem: a high-availability web system (load balancers, app servers, database, monitor, backup).')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -25,17 +49,17 @@ export function createProgram(io: CliIo = processIo): Command {
     .showHelpAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride();
-  registerUpCommand(program, io);
-  registerSqlCommand(program, io);
-  registerDbCommand(program, io);
-  registerLbCommand(program, io);
+  const named = argv === undefined ? undefined : commandName(argv);
+  const wanted = COMMANDS.filter((command) => command.name === named);
+  const registers = await Promise.all((wanted.length > 0 ? wanted : COMMANDS).map((command) => command.load()));
+  for (const register of registers) register(program, io);
   return program;
 }
 
 /** Runs the CLI and returns the process exit code. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const program = createProgram(io);
   try {
+    const program = await createProgram(io, argv);
     await program.parseAsync([...argv]);
     return 0;
   } catch (error) {

@@ -3,12 +3,10 @@
 // recovery in MOUNT). The work lives in ../db-backup/; this file is the command line.
 import type { Command } from 'commander';
 import type { CliIo } from '../main.js';
-import { backupDatabase } from '../db-backup/backup-database.js';
+// The work is loaded by the command that runs (import() in each action), not to register them.
 import { BackupError } from '../db-backup/backup-errors.js';
 import { formatThroughput } from '../db-backup/progress.js';
-import { recoverDatabase, type RecoveryUntil } from '../db-backup/recover-database.js';
-import { restoreBackup } from '../db-backup/restore-backup.js';
-import { verifyBackup } from '../db-backup/verify-backup.js';
+import type { RecoveryUntil } from '../db-backup/recover-database.js';
 import { formatBytes } from '../db-export/progress.js';
 
 interface BackupFlags {
@@ -125,6 +123,7 @@ export function registerBackupCommands(db: Command, io: CliIo): void {
     .option('--no-progress', 'no progress bar on a terminal')
     .addHelpText('after', BACKUP_HELP)
     .action(async (backupDir: string, flags: BackupFlags) => {
+      const { backupDatabase } = await import('../db-backup/backup-database.js');
       const summary = await backupDatabase({
         backupDir,
         dir: requireDir(flags.dir, 'tandem db backup'),
@@ -149,6 +148,7 @@ export function registerBackupCommands(db: Command, io: CliIo): void {
     .argument('<backup-dir>', 'the backup directory (manifest.json)')
     .option('--no-progress', 'no progress bar on a terminal')
     .action(async (backupDir: string, flags: { progress: boolean }) => {
+      const { verifyBackup } = await import('../db-backup/verify-backup.js');
       const report = await verifyBackup({
         backupDir,
         log: (line) => (line.startsWith('[error]') ? io.err(`${line}\n`) : log(line)),
@@ -174,6 +174,7 @@ export function registerBackupCommands(db: Command, io: CliIo): void {
     .addHelpText('after', RESTORE_HELP)
     .action(async (backupDir: string, flags: RestoreFlags) => {
       const dir = requireDir(flags.dir, 'tandem db restore');
+      const { restoreBackup } = await import('../db-backup/restore-backup.js');
       const summary = await restoreBackup({
         backupDir,
         dir,
@@ -213,6 +214,7 @@ export function registerBackupCommands(db: Command, io: CliIo): void {
       if (flags.resetlogs === true && flags.open !== true) {
         throw new BackupError('USAGE', '--resetlogs goes with --open');
       }
+      const { recoverDatabase } = await import('../db-backup/recover-database.js');
       const summary = await recoverDatabase({
         dir,
         until: untilOf(flags),

@@ -9,15 +9,9 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import {
-  DatabaseServer,
-  initDatabase,
-  isAlive,
-  readPidFile,
-  SYS_PASSWORD_FILE,
-  type InitOptions,
-  type ShutdownMode,
-} from '@tandem/db';
+// The database engine is loaded by the commands that use it, not to register them.
+import type * as TandemDb from '@tandem/db';
+import type { InitOptions, ShutdownMode } from '@tandem/db';
 import type { CliIo } from '../main.js';
 import { registerExportCommands } from './db-export.js';
 import { registerBackupCommands } from './db-backup.js';
@@ -58,7 +52,11 @@ function addStartOptions(command: Command): Command {
     .option('--mount', 'mount the control files but do not open the database (recovery, renames, log mode)');
 }
 
+/** The engine, loaded on first use. */
+const loadDb = (): Promise<typeof TandemDb> => import('@tandem/db');
+
 async function sysPassword(directory: string): Promise<string | undefined> {
+  const { SYS_PASSWORD_FILE } = await loadDb();
   try {
     return (await readFile(join(directory, SYS_PASSWORD_FILE), 'utf8')).trim();
   } catch {
@@ -117,6 +115,7 @@ export function registerDbCommand(program: Command, io: CliIo): void {
         ...(flags.controlFile === undefined ? {} : { controlFiles: flags.controlFile as string[] }),
         createDatabase: flags.create !== false,
       };
+      const { initDatabase, SYS_PASSWORD_FILE } = await loadDb();
       const result = await initDatabase(dir, options, logTo(io));
       const { config } = result;
       if (flags.create === false) {
@@ -150,6 +149,7 @@ export function registerDbCommand(program: Command, io: CliIo): void {
       .argument('<dir>', 'the database directory'),
   ).action(async (dir: string, flags: StartFlags) => {
     const log = logTo(io);
+    const { DatabaseServer, SYS_PASSWORD_FILE } = await loadDb();
     const server = await DatabaseServer.start(dir, {
       ...(flags.host === undefined ? {} : { host: flags.host }),
       ...(parsePort(flags.port) === undefined ? {} : { port: parsePort(flags.port)! }),
@@ -189,6 +189,7 @@ export function registerDbCommand(program: Command, io: CliIo): void {
       .option('--timeout <seconds>', 'how long to wait for the server to be ready', '120'),
   ).action(async (dir: string, flags: StartFlags & { timeout: string }) => {
     const directory = resolve(dir);
+    const { isAlive, readPidFile } = await loadDb();
     const running = await readPidFile(directory);
     if (running !== undefined && isAlive(running.pid)) {
       throw new Error(`a server (pid ${running.pid}) already serves ${directory} on ${running.host}:${running.port}`);
@@ -232,6 +233,7 @@ export function registerDbCommand(program: Command, io: CliIo): void {
       if (!(mode in SIGNALS_BY_MODE))
         throw new Error(`unknown shutdown mode ${modeText}: use normal, post_tx, immediate or abort`);
       const directory = resolve(dir);
+      const { isAlive, readPidFile } = await loadDb();
       const running = await readPidFile(directory);
       if (running === undefined || !isAlive(running.pid)) {
         io.out(`[notice] tandem db: no server is running for ${directory}\n`);

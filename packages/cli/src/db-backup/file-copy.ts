@@ -2,14 +2,15 @@
 // Each copy hashes what it reads (sha256 of the content, and of the stored bytes when
 // gzip-compressed), reports its progress, lets inspectors look at the content as it
 // passes (a datafile's header blocks, an archived log's trailer), and syncs the copy
-// before it returns. An uncompressed copy is made by the kernel (copy_file_range, as `cp`),
-// then read back once to hash and inspect it while it syncs; reads run ahead of hashing
-// (four 1 MiB buffers). A restore over an existing file writes in place instead (no blocks
-// freed and allocated again), after the backup's copy has been checked.
+// before it returns. An uncompressed copy is made by the kernel (copy_file_range, as `cp`)
+// while this thread reads the copy as it grows, to hash and inspect it: the copy and the
+// hash run at the same time, on two cores. A restore over an existing file writes in place
+// instead (no blocks freed and allocated again), after the backup's copy has been checked.
 import { createHash, type Hash } from 'node:crypto';
 import { constants as fsConstants, createReadStream } from 'node:fs';
 import { access, chmod, copyFile, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGunzip, createGzip, gzipSync } from 'node:zlib';
@@ -188,15 +189,96 @@ async function syncFile(handle: FileHandle, path: string): Promise<void> {
 
 /**
  * The kernel copies the file (copy_file_range, as `cp` does: no pass through this process's
- * memory), then the copy is read back once to hash and inspect it while it is synced. The
- * hash is of the copy itself: a datafile that changes while it is copied (an online backup)
- * is described exactly as it is in the backup.
+ * memory) while this thread reads the copy as it grows, to hash and inspect it; the copy is
+ * synced as soon as it is complete. The hash is of the copy itself: a datafile that changes
+ * while it is copied (an online backup) is described exactly as it is in the backup.
  */
 async function copyPlain(source: string, target: string, options: CopyOptions): Promise<CopyResult> {
-  await kernelCopy(source, target, options);
-  const { bytes, sha256 } = await hashAndSync(target, options);
-  return { bytes, sha256, storedBytes: bytes, storedSha256: sha256 };
+  // The target is created here (exclusively, with the backup's mode), so that what is read
+  // back is the file the kernel fills, never one that was there before.
+  let handle: FileHandle;
+  try {
+    handle = await open(target, 'wx+', options.mode ?? 0o600);
+  } catch (error) {
+    throw fileError('create', target, error);
+  }
+  try {
+    let copied = false;
+    const copying = kernelCopy(source, target, { exclusive: false, mode: options.mode ?? 0o600 }).finally(() => {
+      copied = true;
+    });
+    const syncing = copying.then(() => syncFile(handle, target));
+    let found: { bytes: number; sha256: string };
+    try {
+      found = await hashGrowing({ handle, path: target }, () => copied, copying, options);
+    } finally {
+      await syncing.catch(() => undefined);
+    }
+    await syncing; // the copy's error, or the sync's
+    return { bytes: found.bytes, sha256: found.sha256, storedBytes: found.bytes, storedSha256: found.sha256 };
+  } finally {
+    await handle.close();
+  }
 }
+
+/**
+ * Reads a file that another writer is filling from its start, to its end once `complete()`
+ * says the writer is done, hashing and inspecting each chunk in order. A read that finds no
+ * new bytes while the writer runs waits for it a moment and reads again; the end is a read
+ * issued after the writer finished that finds nothing more. The next chunk is read while
+ * one is hashed.
+ */
+async function hashGrowing(
+  input: { readonly handle: FileHandle; readonly path: string },
+  complete: () => boolean,
+  writer: Promise<unknown>,
+  options: { readonly inspectors?: readonly ContentInspector[]; readonly onBytes?: (bytes: number) => void },
+): Promise<{ bytes: number; sha256: string }> {
+  const buffers = [Buffer.allocUnsafe(GROWING_CHUNK_BYTES), Buffer.allocUnsafe(GROWING_CHUNK_BYTES)];
+  const settled = writer.then(
+    () => undefined,
+    () => undefined,
+  );
+  const read = async (slot: number, position: number): Promise<number> => {
+    for (;;) {
+      const finished = complete();
+      let bytes: number;
+      try {
+        ({ bytesRead: bytes } = await input.handle.read(buffers[slot], 0, GROWING_CHUNK_BYTES, position));
+      } catch (error) {
+        throw fileError('read', input.path, error);
+      }
+      if (bytes > 0 || finished) return bytes;
+      await Promise.race([settled, sleep(GROWING_POLL_MS)]);
+    }
+  };
+  const hash = createHash('sha256');
+  let position = 0;
+  let slot = 0;
+  let reading = read(slot, 0);
+  try {
+    for (;;) {
+      const bytes = await reading;
+      if (bytes === 0) break;
+      const chunk = buffers[slot].subarray(0, bytes);
+      slot = 1 - slot;
+      reading = read(slot, position + bytes);
+      hash.update(chunk);
+      for (const inspector of options.inspectors ?? []) inspector.update(chunk);
+      position += bytes;
+      options.onBytes?.(position);
+    }
+  } catch (error) {
+    await reading.catch(() => undefined); // nothing may still read into the buffers
+    throw error;
+  }
+  return { bytes: position, sha256: hash.digest('hex') };
+}
+
+/** Reads of a file being copied: large, so that hashing (not reading) sets the pace. */
+const GROWING_CHUNK_BYTES = 4 * CHUNK_BYTES;
+/** How long a read that caught up with the copy waits before it looks again. */
+const GROWING_POLL_MS = 2;
 
 async function kernelCopy(
   source: string,
@@ -211,32 +293,6 @@ async function kernelCopy(
     throw fileError(code === 'EEXIST' ? 'create' : `copy '${source}' to`, target, error);
   }
   await chmod(target, options.mode ?? 0o600);
-}
-
-/** Reads a file whole to hash and inspect it, while it is being synced. */
-async function hashAndSync(
-  path: string,
-  options: { readonly inspectors?: readonly ContentInspector[]; readonly onBytes?: (bytes: number) => void },
-): Promise<{ bytes: number; sha256: string }> {
-  const handle = await openSource(path);
-  try {
-    const syncing = syncFile(handle, path);
-    const hash = createHash('sha256');
-    let bytes: number;
-    try {
-      bytes = await pipelinedLoop({ handle, path }, undefined, (chunk, total) => {
-        hash.update(chunk);
-        for (const inspector of options.inspectors ?? []) inspector.update(chunk);
-        options.onBytes?.(total);
-      });
-    } finally {
-      await syncing.catch(() => undefined);
-    }
-    await syncing;
-    return { bytes, sha256: hash.digest('hex') };
-  } finally {
-    await handle.close();
-  }
 }
 
 async function pathExists(path: string): Promise<boolean> {

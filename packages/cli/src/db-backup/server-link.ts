@@ -11,7 +11,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Client } from 'pg';
 import { isAlive, readPidFile } from '@tandem/db';
-import { connectClient } from '../db-client/connect.js';
 import { describeTarget, resolveConnection } from '../sql-shell/connection-options.js';
 import { BackupError, errorMessage } from './backup-errors.js';
 
@@ -41,6 +40,9 @@ export async function connectToDirectory(dir: string, command: string): Promise<
   }
   let client: Client;
   try {
+    // The PostgreSQL client is loaded when a server is there to connect to (a restore with
+    // the server down never needs it).
+    const { connectClient } = await import('../db-client/connect.js');
     client = await connectClient(target, command);
   } catch (error) {
     throw new BackupError(
