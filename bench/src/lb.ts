@@ -1,13 +1,14 @@
 // The load balancer against its anchors, in one run on the same machine: wrk drives, in
-// turn, tandem lb, HAProxy (Debian's package, roundrobin, nbthread = cores) and nginx
-// proxy_pass (an upstream with keepalive, worker_processes = cores), all in front of the
+// turn, tandem lb, HAProxy (Debian's package, roundrobin, nbthread = cores), nginx
+// proxy_pass (an upstream with keepalive, worker_processes = cores) and node-floor (the
+// least a node proxy can do per request, lb-floor.ts, one process per core), all in front of the
 // same N backends: one nginx instance (1 worker) serving a small static answer on N ports of
 // 127.0.0.1, so the backends cost little and the same for every proxy. Access logs are off
 // for all three. Each process this harness starts is stopped by its pid.
 //
 //   scripts/install-system-deps.sh --bench && npm run build
 //   node bench/dist/lb.js [--duration 10] [--connections 64] [--threads 2] [--backends 2]
-//     [--only tandem|haproxy|nginx] [--profile] [--profile-dir <dir>] [--json <file>]
+//     [--only tandem|haproxy|nginx|node-floor] [--profile] [--profile-dir <dir>] [--json <file>]
 //
 // It prints req/s and p99 latency per proxy and the ratios tandem/haproxy and tandem/nginx;
 // the last line of stdout is the results as JSON. --profile runs tandem under
@@ -21,8 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { printTable, round } from './harness.js';
 
-type ProxyName = 'tandem' | 'haproxy' | 'nginx';
-const PROXIES: readonly ProxyName[] = ['tandem', 'haproxy', 'nginx'];
+type ProxyName = 'tandem' | 'haproxy' | 'nginx' | 'node-floor';
+const PROXIES: readonly ProxyName[] = ['tandem', 'haproxy', 'nginx', 'node-floor'];
 const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const host = '127.0.0.1';
 /** The static answer every backend gives (nginx `return 200`). */
@@ -282,6 +283,9 @@ async function main(): Promise<void> {
         const file = join(dir, 'haproxy.cfg');
         await writeFile(file, haproxyConfig(port, backendPorts, cores));
         started = start('haproxy', ['-db', '-f', file]);
+      } else if (proxy === 'node-floor') {
+        const floor = join(repositoryRoot, 'bench', 'dist', 'lb-floor.js');
+        started = start(process.execPath, [floor, String(port), String(cores), ...backendPorts.map(String)]);
       } else {
         const proxyDir = join(dir, 'nginx-proxy');
         await mkdir(proxyDir);
@@ -329,6 +333,8 @@ async function main(): Promise<void> {
         tandem && of('haproxy') ? round(tandem.requestsPerSecond / of('haproxy')!.requestsPerSecond, 3) : null,
       tandemOverNginx:
         tandem && of('nginx') ? round(tandem.requestsPerSecond / of('nginx')!.requestsPerSecond, 3) : null,
+      tandemOverNodeFloor:
+        tandem && of('node-floor') ? round(tandem.requestsPerSecond / of('node-floor')!.requestsPerSecond, 3) : null,
     },
   };
   if (values.json !== undefined) await writeFile(values.json, `${JSON.stringify(summary, null, 2)}\n`);
