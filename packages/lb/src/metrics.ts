@@ -2,7 +2,12 @@
 // counts, errors and upstream latency are counted as exchanges finish (from the same record
 // the access log writes); server states, health verdicts, weights and connections in flight
 // are read from the live objects when scraped, so nothing is sampled in between.
-import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
+//
+// The per-request counts live in plain maps and arrays here and reach prom-client only when
+// scraped (its collect hooks): prom-client validates and hashes the labels on every inc()
+// and observe(), even through a child, and that was about 5% of a worker's CPU under load.
+import type { Histogram } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import { SERVER_STATES } from './config.js';
 import type { HealthChecker } from './health/health-checker.js';
 import type { AccessRecord } from './log.js';
@@ -16,7 +21,18 @@ export interface MetricsSources {
 /** Upstream time to first byte, in seconds: loopback sub-millisecond answers to slow pages. */
 const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-type Child = { inc(value?: number): void };
+/** A counter's value for one label set, counted here between scrapes. */
+interface Tally<L extends string> {
+  readonly labels: Record<L, string>;
+  count: number;
+}
+
+/** A histogram's buckets for one server: counts per bucket (not cumulative), sum and count. */
+interface LatencyTally {
+  readonly counts: Float64Array;
+  sum: number;
+  count: number;
+}
 
 /** A registry's metrics as JSON: what cluster workers send the primary. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -31,17 +47,12 @@ export const PRIMARY_ONLY_METRICS: ReadonlySet<string> = new Set([
   'tandem_lb_server_healthy',
   'tandem_lb_health_checks_total',
 ]);
-type HistogramChild = { observe(value: number): void };
 
 export class LbMetrics {
   readonly registry = new Registry();
-  readonly #requests: Counter<'listener' | 'pool' | 'server' | 'status_class'>;
-  readonly #errors: Counter<'listener' | 'server' | 'outcome'>;
-  readonly #latency: Histogram<'server'>;
-  /** Label children by key: prom-client hashes labels on every call otherwise, and this is per request. */
-  readonly #requestChildren = new Map<string, Child>();
-  readonly #errorChildren = new Map<string, Child>();
-  readonly #latencyChildren = new Map<string, HistogramChild>();
+  readonly #requests = new Map<string, Tally<'listener' | 'pool' | 'server' | 'status_class'>>();
+  readonly #errors = new Map<string, Tally<'listener' | 'server' | 'outcome'>>();
+  readonly #latency = new Map<string, LatencyTally>();
   /** In-flight exchanges per listener: set by the load balancer, read at scrape time. */
   listenersInFlight: () => ReadonlyArray<{ readonly name: string; readonly inFlight: number }> = () => [];
   /**
@@ -53,25 +64,35 @@ export class LbMetrics {
   constructor(sources: MetricsSources) {
     const registry = this.registry;
     const { directory, health } = sources;
-    this.#requests = new Counter({
+    const requests = this.#requests;
+    new Counter({
       name: 'tandem_lb_requests_total',
       help: 'Finished HTTP requests and TCP connections, by listener, pool, the server that answered (- if none) and status class (tcp for TCP).',
       labelNames: ['listener', 'pool', 'server', 'status_class'],
       registers: [registry],
+      collect() {
+        this.reset();
+        for (const tally of requests.values()) this.inc(tally.labels, tally.count);
+      },
     });
-    this.#errors = new Counter({
+    const errors = this.#errors;
+    new Counter({
       name: 'tandem_lb_errors_total',
       help: 'Requests and connections that did not complete: outcome is the TLB code (TLB-3001 no server, TLB-3002 connect failed, TLB-3003 timeout, TLB-3004 broken) or client-aborted.',
       labelNames: ['listener', 'server', 'outcome'],
       registers: [registry],
+      collect() {
+        this.reset();
+        for (const tally of errors.values()) this.inc(tally.labels, tally.count);
+      },
     });
-    this.#latency = new Histogram({
-      name: 'tandem_lb_upstream_latency_seconds',
-      help: "Time from sending a request to the server's response head (HTTP), or to its accepting the connection (TCP).",
-      labelNames: ['server'],
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers: [registry],
-    });
+    registry.registerMetric(
+      new LatencyHistogram(
+        'tandem_lb_upstream_latency_seconds',
+        "Time from sending a request to the server's response head (HTTP), or to its accepting the connection (TCP).",
+        this.#latency,
+      ) as unknown as Histogram,
+    );
     new Gauge({
       name: 'tandem_lb_server_state',
       help: 'Server state: 1 for the current one of up, down, drain, maintenance.',
@@ -150,33 +171,37 @@ export class LbMetrics {
     const statusClass =
       entry.request === 'TCP' ? 'tcp' : entry.status === 0 ? 'none' : `${Math.floor(entry.status / 100)}xx`;
     const requestKey = `${entry.listener}\u0000${entry.pool}\u0000${entry.server}\u0000${statusClass}`;
-    let requests = this.#requestChildren.get(requestKey);
-    if (requests === undefined) {
-      requests = this.#requests.labels({
-        listener: entry.listener,
-        pool: entry.pool,
-        server: entry.server,
-        status_class: statusClass,
-      });
-      this.#requestChildren.set(requestKey, requests);
+    const requests = this.#requests.get(requestKey);
+    if (requests !== undefined) requests.count++;
+    else {
+      const labels = { listener: entry.listener, pool: entry.pool, server: entry.server, status_class: statusClass };
+      this.#requests.set(requestKey, { labels, count: 1 });
     }
-    requests.inc();
     if (entry.outcome !== '-') {
       const errorKey = `${entry.listener}\u0000${entry.server}\u0000${entry.outcome}`;
-      let errors = this.#errorChildren.get(errorKey);
-      if (errors === undefined) {
-        errors = this.#errors.labels({ listener: entry.listener, server: entry.server, outcome: entry.outcome });
-        this.#errorChildren.set(errorKey, errors);
+      const errors = this.#errors.get(errorKey);
+      if (errors !== undefined) errors.count++;
+      else {
+        const labels = { listener: entry.listener, server: entry.server, outcome: entry.outcome };
+        this.#errors.set(errorKey, { labels, count: 1 });
       }
-      errors.inc();
     }
     if (entry.upstreamMs >= 0 && entry.server !== '-') {
-      let latency = this.#latencyChildren.get(entry.server);
+      let latency = this.#latency.get(entry.server);
       if (latency === undefined) {
-        latency = this.#latency.labels({ server: entry.server });
-        this.#latencyChildren.set(entry.server, latency);
+        latency = { counts: new Float64Array(LATENCY_BUCKETS_SECONDS.length), sum: 0, count: 0 };
+        this.#latency.set(entry.server, latency);
       }
-      latency.observe(entry.upstreamMs / 1000);
+      const seconds = entry.upstreamMs / 1000;
+      // Counted in its own bucket only (above the last bound: in none; +Inf is the count).
+      for (let index = 0; index < LATENCY_BUCKETS_SECONDS.length; index++) {
+        if (seconds <= LATENCY_BUCKETS_SECONDS[index]) {
+          latency.counts[index]++;
+          break;
+        }
+      }
+      latency.sum += seconds;
+      latency.count++;
     }
   }
 
@@ -196,5 +221,55 @@ export class LbMetrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+}
+
+/**
+ * The upstream latency histogram, per server, exposed in prom-client's metric format (what
+ * Histogram.get() returns: cumulative `_bucket` values with `le`, then `_sum` and `_count`),
+ * so the registry prints it and AggregatorRegistry sums it across cluster workers like any
+ * histogram, while the request path only increments an array slot.
+ */
+class LatencyHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly labelNames = ['server'];
+  readonly name: string;
+  readonly help: string;
+  readonly #servers: Map<string, LatencyTally>;
+
+  constructor(name: string, help: string, servers: Map<string, LatencyTally>) {
+    this.name = name;
+    this.help = help;
+    this.#servers = servers;
+  }
+
+  get(): Promise<MetricsJson[number]> {
+    const values: Array<{ value: number; metricName: string; labels: Record<string, string | number> }> = [];
+    for (const [server, tally] of this.#servers) {
+      let cumulative = 0;
+      for (let index = 0; index < LATENCY_BUCKETS_SECONDS.length; index++) {
+        cumulative += tally.counts[index];
+        values.push({
+          value: cumulative,
+          metricName: `${this.name}_bucket`,
+          labels: { le: LATENCY_BUCKETS_SECONDS[index], server },
+        });
+      }
+      values.push({ value: tally.count, metricName: `${this.name}_bucket`, labels: { le: '+Inf', server } });
+      values.push({ value: tally.sum, metricName: `${this.name}_sum`, labels: { server } });
+      values.push({ value: tally.count, metricName: `${this.name}_count`, labels: { server } });
+    }
+    return Promise.resolve({
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      values,
+      aggregator: this.aggregator,
+    } as unknown as MetricsJson[number]);
+  }
+
+  reset(): void {
+    this.#servers.clear();
   }
 }
