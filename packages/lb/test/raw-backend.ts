@@ -152,7 +152,7 @@ function parseRequest(
 }
 
 /** A strictly framed chunked body from `start`: undefined until it has all arrived; throws on a fault. */
-function decodeChunked(buffer: Buffer, start: number): { body: Buffer; end: number } | undefined {
+export function decodeChunked(buffer: Buffer, start: number): { body: Buffer; end: number } | undefined {
   const parts: Buffer[] = [];
   let at = start;
   for (;;) {

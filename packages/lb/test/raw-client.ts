@@ -3,6 +3,7 @@
 // order (Content-Length, chunked, close-delimited, and no body for HEAD, 1xx, 204 and 304),
 // so pipelined answers and stray bytes between them show. Every wait is bounded.
 import { connect, type Socket } from 'node:net';
+import { decodeChunked } from './raw-backend.js';
 
 export interface ParsedResponse {
   /** The status line as sent. */
@@ -71,34 +72,6 @@ export function parseResponse(
     return done(buffer.subarray(bodyStart, bodyStart + length), bodyStart + length, 'length');
   }
   return closed ? done(buffer.subarray(bodyStart), buffer.length, 'close') : undefined;
-}
-
-function decodeChunked(buffer: Buffer, start: number): { body: Buffer; end: number } | undefined {
-  const parts: Buffer[] = [];
-  let at = start;
-  for (;;) {
-    const lineEnd = buffer.indexOf('\r\n', at);
-    if (lineEnd < 0) return undefined;
-    const line = buffer.toString('latin1', at, lineEnd);
-    const size = /^([0-9A-Fa-f]+)(?:[ \t]*;.*)?$/.exec(line);
-    if (size === null) throw new Error(`bad chunk size line ${JSON.stringify(line)}`);
-    const length = parseInt(size[1], 16);
-    at = lineEnd + 2;
-    if (length === 0) {
-      for (;;) {
-        const trailerEnd = buffer.indexOf('\r\n', at);
-        if (trailerEnd < 0) return undefined;
-        const trailer = buffer.toString('latin1', at, trailerEnd);
-        at = trailerEnd + 2;
-        if (trailer === '') return { body: Buffer.concat(parts), end: at };
-      }
-    }
-    if (buffer.length < at + length + 2) return undefined;
-    parts.push(buffer.subarray(at, at + length));
-    if (buffer.toString('latin1', at + length, at + length + 2) !== '\r\n')
-      throw new Error('chunk data not ended by CRLF');
-    at += length + 2;
-  }
 }
 
 export class RawClient {

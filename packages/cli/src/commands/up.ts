@@ -8,7 +8,8 @@
 // the app servers, then the database, shut down IMMEDIATE.
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { pathExists } from '../path-exists.js';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CONFIG_FILE, DatabaseServer, initDatabase, SYS_PASSWORD_FILE } from '@tandem/db';
@@ -72,15 +73,6 @@ export interface UpOptions {
 const DEFAULT_GRACE_MS = 10_000;
 /** The access log of the load balancer, under the state directory (its event log goes to stderr). */
 const ACCESS_LOG = join('logs', 'lb-access.log');
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function parsePort(option: string, text: string): number {
   const port = Number(text);
@@ -206,7 +198,7 @@ export async function startLocalSystem(options: UpOptions, io: CliIo): Promise<(
     );
   }
   const fileConfig = await loadLbConfig(lbConfigFile.path, overrides);
-  if (!(await exists(join(dbDir, CONFIG_FILE)))) {
+  if (!(await pathExists(join(dbDir, CONFIG_FILE)))) {
     io.out(`[notice] tandem up: first run: creating the database in ${dbDir}\n`);
     await initDatabase(dbDir, {}, log);
   }

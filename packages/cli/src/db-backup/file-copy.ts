@@ -8,7 +8,8 @@
 // instead (no blocks freed and allocated again), after the backup's copy has been checked.
 import { createHash, type Hash } from 'node:crypto';
 import { constants as fsConstants, createReadStream } from 'node:fs';
-import { access, chmod, copyFile, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { chmod, copyFile, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { pathExists } from '../path-exists.js';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Transform, Writable, type TransformCallback } from 'node:stream';
@@ -293,15 +294,6 @@ async function kernelCopy(
     throw fileError(code === 'EEXIST' ? 'create' : `copy '${source}' to`, target, error);
   }
   await chmod(target, options.mode ?? 0o600);
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function copyCompressing(source: string, target: string, options: CopyOptions): Promise<CopyResult> {

@@ -15,7 +15,8 @@
 // The server must be down, or, for datafiles only, in MOUNT (it has no datafile open).
 // Files of an OPEN database are never overwritten. The command ends by saying what to do
 // next.
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { pathExists } from '../path-exists.js';
 import { dirname, join, resolve } from 'node:path';
 import {
   CONFIG_FILE,
@@ -110,7 +111,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
     }
   }
   const existing: string[] = [];
-  for (const { targets } of plan) for (const target of targets) if (await exists(target)) existing.push(target);
+  for (const { targets } of plan) for (const target of targets) if (await pathExists(target)) existing.push(target);
   if (existing.length > 0 && !options.force) {
     throw new BackupError(
       'FILES_EXIST',
@@ -124,7 +125,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   for (const entry of manifest.files) {
     if (entry.role !== 'parameters' && entry.role !== 'sys-verifier') continue;
     const target = join(dir, entry.role === 'parameters' ? CONFIG_FILE : SYS_VERIFIER_FILE);
-    if (!(await exists(target))) plan.push({ entry, targets: [target] });
+    if (!(await pathExists(target))) plan.push({ entry, targets: [target] });
   }
 
   const progress = new ByteProgress(COMMAND, options.progress);
@@ -141,7 +142,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
       // Over an existing file, uncompressed: check the backup's copy first, then write in
       // place (see restoreInPlace); otherwise write beside the target and rename when sound.
       let problems: readonly string[];
-      if (!entry.compressed && (await exists(target))) {
+      if (!entry.compressed && (await pathExists(target))) {
         ({ problems } = await restoreInPlace(stored, target, entry, {
           inspectors: checker.inspectors,
           onBytes: (bytes) => progress.update({ ...state, bytes: done + bytes / 2 }),
@@ -206,7 +207,7 @@ function selectDatafiles(manifest: Manifest, options: RestoreOptions): Extract<M
 
 /** The directory's parameters; the backup's when the directory has none (a restore into an empty one). */
 async function configOf(dir: string, root: string, manifest: Manifest): Promise<ServerConfig> {
-  if (await exists(join(dir, CONFIG_FILE))) return readConfig(dir);
+  if (await pathExists(join(dir, CONFIG_FILE))) return readConfig(dir);
   const parameters = manifest.files.find((entry) => entry.role === 'parameters');
   if (parameters === undefined) {
     throw new BackupError('FILE_IO', `${dir} has no ${CONFIG_FILE}, and the backup holds none`);
@@ -318,13 +319,4 @@ function nextSteps(
   }
   if (context.stage === 'MOUNT') lines.push('the server is in MOUNT: tandem db recover uses it');
   return lines;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

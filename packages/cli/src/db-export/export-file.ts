@@ -18,7 +18,8 @@
 // and the framing, so a damaged or truncated file is refused with a clear error.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
+import { pathExists } from '../path-exists.js';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -102,15 +103,6 @@ export interface TableCopied {
   readonly bytes: number;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Rows in a chunk of COPY text: every row ends with a newline, and none has another. */
 export function countRows(chunk: Buffer): number {
   let count = 0;
@@ -146,7 +138,7 @@ export class ExportWriter {
 
   /** Opens `<path>.partial` (owner-only: the file holds password verifiers); refuses an existing path unless `overwrite`. */
   static async create(path: string, options: { readonly overwrite: boolean }): Promise<ExportWriter> {
-    if (!options.overwrite && (await exists(path))) {
+    if (!options.overwrite && (await pathExists(path))) {
       throw new ExportError('FILE_EXISTS', `${path} already exists`, { hint: 'choose another name, or --force' });
     }
     const partial = `${path}.partial`;

@@ -5,7 +5,8 @@
 // What the file says is validated by the load balancer's own schema (loadConfigFile), and the
 // configuration `up` finally starts is validated again with the ports it bound.
 import { randomBytes } from 'node:crypto';
-import { access, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
+import { pathExists } from '../path-exists.js';
 import { join } from 'node:path';
 import { loadConfigFile, parseConfig, validateConfig, type LbConfig } from '@tandem/lb';
 import type { AppSpec, RunningApp } from './app-fleet.js';
@@ -82,15 +83,6 @@ admin:
 `;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Writes `text` to a new file at `path` (0600), through a temporary name: never a half-written file. */
 async function writeNewFile(path: string, text: string): Promise<void> {
   const partial = `${path}.partial`;
@@ -104,11 +96,11 @@ async function writeNewFile(path: string, text: string): Promise<void> {
  */
 export async function ensureLbConfig(stateDir: string): Promise<{ readonly path: string; readonly created: boolean }> {
   const path = join(stateDir, LB_CONFIG_FILE);
-  if (await exists(path)) return { path, created: false };
+  if (await pathExists(path)) return { path, created: false };
   const text = defaultLbYaml();
   parseConfig(text, path); // the template is valid, or this is a bug worth an error at once
   const secretPath = join(stateDir, LB_SECRET_FILE);
-  if (!(await exists(secretPath))) await writeNewFile(secretPath, `${randomBytes(SECRET_BYTES).toString('hex')}\n`);
+  if (!(await pathExists(secretPath))) await writeNewFile(secretPath, `${randomBytes(SECRET_BYTES).toString('hex')}\n`);
   await writeNewFile(path, text);
   return { path, created: true };
 }
