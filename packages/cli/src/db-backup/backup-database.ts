@@ -24,7 +24,7 @@ import {
   CONFIG_FILE,
   SYS_VERIFIER_FILE,
   type ControlFileState,
-} from '@tandem/db';
+} from '@tandem/db/files';
 import { NodeFileSystem } from '@tandem/testkit';
 import { packageVersion } from '../version.js';
 import { neededArchivedLogs, type ArchivedLogRow } from './archived-logs.js';

@@ -7,7 +7,7 @@
 // LOG CURRENT, so that it describes the backup's end.
 import { readFile, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ControlFileState } from '@tandem/db';
+import type { ControlFileState } from '@tandem/db/files';
 import { BackupError, errorMessage, sqlStateOf } from './backup-errors.js';
 import { inspectControlFile } from './file-checks.js';
 import { quoteLiteral, type ServerLink } from './server-link.js';

@@ -20,7 +20,7 @@ import {
   type ControlFileState,
   type DatafileHeader,
   type LogFileHeader,
-} from '@tandem/db';
+} from '@tandem/db/files';
 import { SeededRandom, SimulatedFileSystem } from '@tandem/testkit';
 import { errorMessage } from './backup-errors.js';
 import { HeadCapture, type ContentInspector } from './file-copy.js';

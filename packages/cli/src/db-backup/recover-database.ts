@@ -7,7 +7,7 @@
 // server's notices (which log it applies, what it needs) are shown as they come.
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { decodeLogFileHeader, LOG_FILE_HEADER_BYTES } from '@tandem/db';
+import { decodeLogFileHeader, LOG_FILE_HEADER_BYTES } from '@tandem/db/files';
 import { BackupError, errorMessage } from './backup-errors.js';
 import {
   connectToDirectory,

@@ -25,7 +25,7 @@ import {
   scanArchiveDestinations,
   SYS_VERIFIER_FILE,
   type ServerConfig,
-} from '@tandem/db';
+} from '@tandem/db/files';
 import { NodeFileSystem } from '@tandem/testkit';
 import { BackupError, errorMessage } from './backup-errors.js';
 import { readStoredFile, restoreInPlace } from './file-copy.js';

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Client } from 'pg';
-import { isAlive, readPidFile } from '@tandem/db';
+import { isAlive, readPidFile } from '@tandem/db/files';
 import { describeTarget, resolveConnection } from '../sql-shell/connection-options.js';
 import { BackupError, errorMessage } from './backup-errors.js';
 

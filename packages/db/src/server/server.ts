@@ -4,7 +4,7 @@
 // and shuts it down in Tibero's modes. The server writes `<dir>/server.pid` once it is
 // listening, so tools can find and stop it; the file names the pid, host and port.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { NodeFileSystem, SystemClock } from '@tandem/testkit';
 import { DbError } from '../errors.js';
@@ -13,11 +13,19 @@ import { defaultTablespaces } from '../instance/storage.js';
 import { SqlEngine } from '../sql/engine.js';
 import { WireServer } from '../wire/server.js';
 import { MetricsServer } from './metrics.js';
-import { CONFIG_FILE, defaultConfig, formatConfig, parseConfig, validateConfig, type ServerConfig } from './config.js';
+import { CONFIG_FILE, defaultConfig, formatConfig, validateConfig, type ServerConfig } from './config.js';
 
-export const SYS_PASSWORD_FILE = 'sys.password';
-export const SYS_VERIFIER_FILE = 'sys.scram';
-export const PID_FILE = 'server.pid';
+import { isAlive, PID_FILE, readConfig, readPidFile, SYS_PASSWORD_FILE, SYS_VERIFIER_FILE } from './state-files.js';
+
+export {
+  isAlive,
+  PID_FILE,
+  readConfig,
+  readPidFile,
+  SYS_PASSWORD_FILE,
+  SYS_VERIFIER_FILE,
+  type PidFile,
+} from './state-files.js';
 
 export interface InitOptions {
   readonly name?: string;
@@ -112,22 +120,6 @@ export interface StartOptions {
   /** Stop at NOMOUNT or MOUNT instead of opening the database. */
   readonly stage?: 'NOMOUNT' | 'MOUNT' | 'OPEN';
   readonly log?: LogSink;
-}
-
-/** Reads `<dir>/tandem-db.yaml`. */
-export async function readConfig(directoryPath: string): Promise<ServerConfig> {
-  const directory = resolve(directoryPath);
-  const path = join(directory, CONFIG_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new DbError(
-      'UNKNOWN_DATABASE',
-      `${directory} holds no database (no ${CONFIG_FILE}); create one with tandem db init ${directoryPath}`,
-    );
-  }
-  return parseConfig(text, directory, path);
 }
 
 export class DatabaseServer {
@@ -286,32 +278,6 @@ export class DatabaseServer {
     await this.#metrics.close();
     await rm(join(this.directory, PID_FILE), { force: true });
     this.#log('notice', `server: stopped (${mode})`);
-  }
-}
-
-export interface PidFile {
-  readonly pid: number;
-  readonly host: string;
-  readonly port: number;
-  readonly stage: string;
-  readonly metricsPort?: number;
-}
-
-export async function readPidFile(directoryPath: string): Promise<PidFile | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(join(resolve(directoryPath), PID_FILE), 'utf8')) as PidFile;
-    return typeof parsed.pid === 'number' ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
