@@ -5,6 +5,8 @@
 // and no client connection left open afterwards.
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import {
   cleanupAfterEach,
   echo,
@@ -457,6 +459,29 @@ describe('refusals', () => {
     expect(raw.pending.length).toBe(0);
     expect(raw.text().match(/HTTP\/1\.1 /g)).toHaveLength(1);
     await expectNoClientConnections(lb);
+  });
+});
+
+describe('closing', () => {
+  it('does not keep a connection whose client never closes its side after the idle close (half-open)', async () => {
+    const { lb } = await setup(echo, { keepAliveTimeoutMs: 200 });
+    // A client that allows half-open connections and never ends its own side.
+    const socket = connect({ host: '127.0.0.1', port: lb.port(), allowHalfOpen: true });
+    await once(socket, 'connect');
+    let received = '';
+    let ended = false;
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('end', () => (ended = true));
+    socket.on('error', () => undefined);
+    socket.write(get('/half-open'));
+    try {
+      expect(await eventually(() => ended)).toBe(true); // the load balancer's FIN after the idle timeout
+      expect(received.startsWith('HTTP/1.1 200 OK')).toBe(true);
+      // The client still holds its side open: the load balancer lets go of the socket anyway.
+      await expectNoClientConnections(lb);
+    } finally {
+      socket.destroy();
+    }
   });
 });
 

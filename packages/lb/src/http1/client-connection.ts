@@ -54,6 +54,8 @@ interface BodyReader {
   onEnd(): void;
 }
 
+/** How long a closing connection waits for the client to close its side before it is destroyed. */
+const LINGER_MS = 2000;
 /** Pipelined bytes beyond this (while a request is served) stop reading the socket. */
 const PIPELINE_BUFFER_MAX = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -247,6 +249,7 @@ export class ClientConnection {
   /** The client shut down its side (half-close): end the connection once its requests are answered. */
   #clientEnded = false;
   #corked = false;
+  #lingering = false;
   /** Deadlines in the listener clock's milliseconds; 0 when not running. */
   #headDeadline: number;
   #requestDeadline = 0;
@@ -275,6 +278,23 @@ export class ClientConnection {
     this.socket.destroy();
   }
 
+  /**
+   * Ends the connection: our FIN after what was written, then whatever the client still
+   * sends is read and dropped (a close with unread data would reset the connection, and the
+   * client could lose the answer), and the socket is destroyed once the client closes too,
+   * or after LINGER_MS (half-open connections are allowed, so a client that never closes
+   * must not keep the socket forever).
+   */
+  closeGracefully(): void {
+    if (this.#lingering) return;
+    this.#lingering = true;
+    this.#stage = Stage.Gone;
+    const socket = this.socket;
+    socket.end();
+    if (this.#socketPaused) socket.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  }
+
   /** The socket's writes of this tick go out together (one writev) at the next tick. */
   batchWrites(): void {
     if (this.#corked) return;
@@ -291,7 +311,7 @@ export class ClientConnection {
     switch (this.#stage) {
       case Stage.Head:
         if (this.#idleDeadline > 0) {
-          if (now >= this.#idleDeadline) this.socket.end(); // an idle kept-alive connection: closed quietly
+          if (now >= this.#idleDeadline) this.closeGracefully(); // an idle kept-alive connection: closed quietly
         } else if (now >= this.#headDeadline || now >= this.#requestDeadline) {
           this.#refuse(408, `no complete request head within ${this.#listener.limits.headersTimeoutMs} ms`);
         }
@@ -342,7 +362,7 @@ export class ClientConnection {
     this.#bodyPaused = false;
     if (close || unread || (this.#clientEnded && this.#buffer.length === 0)) {
       this.#stage = Stage.Gone;
-      this.socket.end();
+      this.closeGracefully();
       return;
     }
     this.#stage = Stage.Head;
@@ -510,10 +530,11 @@ export class ClientConnection {
       return;
     }
     const body = `${status} ${STATUS_CODES[status]}\n\n${this.#listener.problemCode(status)}: ${detail}\n`;
-    this.socket.end(
+    this.socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${method === 'HEAD' ? '' : body}`,
     );
+    this.closeGracefully();
     // The exchange (if one runs) ends with the connection.
     const response = this.#response;
     this.#response = undefined;
@@ -542,7 +563,7 @@ export class ClientConnection {
       case Stage.Head:
       case Stage.Body:
         this.#stage = Stage.Gone;
-        if (this.#response === undefined) this.socket.end();
+        if (this.#response === undefined) this.closeGracefully();
         else this.destroy();
         return;
       default:
@@ -633,7 +654,7 @@ export class ClientListener {
   }
 
   closeIdleConnections(): void {
-    for (const connection of this.#connections) if (connection.idle) connection.socket.end();
+    for (const connection of this.#connections) if (connection.idle) connection.closeGracefully();
   }
 
   closeAllConnections(): void {
