@@ -74,20 +74,7 @@ export {
   clearLogGroup,
   verifyOnlineLogs,
 } from './instance/mount-admin.js';
-export {
-  DatabaseServer,
-  initDatabase,
-  readConfig,
-  readPidFile,
-  isAlive,
-  SYS_PASSWORD_FILE,
-  SYS_VERIFIER_FILE,
-  PID_FILE,
-  type InitOptions,
-  type InitResult,
-  type StartOptions,
-  type PidFile,
-} from './server/server.js';
+export { DatabaseServer, initDatabase, type InitOptions, type InitResult, type StartOptions } from './server/server.js';
 export { CONFIG_FILE, DEFAULT_PORT, parseConfig, type ServerConfig } from './server/config.js';
 export { SqlEngine, SERVER_VERSION, type SqlEngineOptions } from './sql/engine.js';
 export { parse as parseSql, parseExpression, type ParsedStatement } from './sql/parser.js';
@@ -101,14 +88,6 @@ export type {
   PreparedStatement,
   Portal,
 } from './wire/engine.js';
-// For physical backup tools (tandem db backup / verify / restore): file headers and trailers.
-export { Datafile, DATAFILE_HEADER_COPIES, type DatafileHeader } from './storage/datafile.js';
-export { decodeLogFileHeader } from './redo/log-file.js';
-export {
-  ARCHIVE_TRAILER_BYTES,
-  decodeArchiveTrailer,
-  encodeArchiveTrailer,
-  scanArchiveDestinations,
-  type ArchivedLog,
-  type ArchivedLogHeader,
-} from './redo/archive-file.js';
+// For physical backup tools (tandem db backup / verify / restore): file headers and trailers,
+// the parameters and pid files (also importable alone, without the engine, as @tandem/db/files).
+export * from './files.js';

@@ -17,16 +17,6 @@ import { CONFIG_FILE, defaultConfig, formatConfig, validateConfig, type ServerCo
 
 import { isAlive, PID_FILE, readConfig, readPidFile, SYS_PASSWORD_FILE, SYS_VERIFIER_FILE } from './state-files.js';
 
-export {
-  isAlive,
-  PID_FILE,
-  readConfig,
-  readPidFile,
-  SYS_PASSWORD_FILE,
-  SYS_VERIFIER_FILE,
-  type PidFile,
-} from './state-files.js';
-
 export interface InitOptions {
   readonly name?: string;
   readonly controlFiles?: readonly string[];
