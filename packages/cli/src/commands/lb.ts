@@ -45,15 +45,19 @@ export function registerLbCommand(program: Command, io: CliIo): void {
             balancer.log.notice('SIGHUP while stopping: ignored');
             return;
           }
-          reloads = reloads
-            .then(() => loadConfigFile(flags.config))
-            .then((next) => (stopping ? undefined : balancer.reload(next)))
-            // reload() logs its own refusal; a bad file is logged here. Either way the old configuration keeps serving.
-            .catch((error: unknown) =>
+          // A bad file is logged here; reload() logs its own refusal (once). Either way the old configuration keeps serving.
+          reloads = reloads.then(async () => {
+            let next: Awaited<ReturnType<typeof loadConfigFile>>;
+            try {
+              next = await loadConfigFile(flags.config);
+            } catch (error) {
               balancer.log.error(
                 `reload of ${flags.config} refused: ${error instanceof Error ? error.message : String(error)}`,
-              ),
-            );
+              );
+              return;
+            }
+            if (!stopping) await balancer.reload(next).catch(() => undefined);
+          });
         };
         const onStop = (): void => {
           if (stopping) return;
