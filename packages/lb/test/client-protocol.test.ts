@@ -11,6 +11,7 @@ import {
   cleanupAfterEach,
   echo,
   eventually,
+  hold,
   startBackend,
   type Backend,
   type Handler,
@@ -463,6 +464,23 @@ describe('refusals', () => {
 });
 
 describe('closing', () => {
+  it('closes a connection that sent nothing at once when stopping, while a request in flight finishes', async () => {
+    const { backend, lb } = await setup(hold);
+    const busy = await client(lb);
+    await busy.write(get('/in-flight'));
+    expect(await eventually(() => backend.held.length === 1)).toBe(true);
+    const fresh = await client(lb); // connected, no request yet
+    const stopping = lb.stop();
+    // Closed within the grace period, not at its end: the request in flight is still held.
+    expect(await fresh.waitClosed(30_000)).toBe(true);
+    expect(fresh.text()).toBe('');
+    backend.release();
+    const response = await busy.response();
+    expect(response.status).toBe(200);
+    expect(echoed(response).url).toBe('/in-flight');
+    await stopping;
+  });
+
   it('does not keep a connection whose client never closes its side after the idle close (half-open)', async () => {
     const { lb } = await setup(echo, { keepAliveTimeoutMs: 200 });
     // A client that allows half-open connections and never ends its own side.
