@@ -45,6 +45,8 @@ export class HttpProxy {
   readonly #clients: ClientListener;
   readonly #exchanges = new Set<FinishingExchange>();
   readonly #warned = new Set<string>();
+  /** Upgraded connections (WebSocket) still open: they left the ClientListener's count. */
+  #upgraded = 0;
   #listener: HttpListenerConfig;
   #context: ExchangeContext;
 
@@ -88,8 +90,6 @@ export class HttpProxy {
   connectionCount(): Promise<number> {
     return Promise.resolve(this.#clients.connectionCount + this.#upgraded);
   }
-
-  #upgraded = 0;
 
   listen(): Promise<AddressInfo> {
     const name = `listener ${this.name}`;

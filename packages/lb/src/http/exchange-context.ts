@@ -71,6 +71,23 @@ export function routeExchange(
   };
 }
 
+/**
+ * A server answered: persistence remembers the client with it, and the answer carries a new
+ * persistence cookie unless the client's valid cookie already names that server.
+ */
+export function bindClient(
+  pool: Pool,
+  clientAddress: string,
+  cookieServerId: string | undefined,
+  server: BackendServer,
+): { readonly cookieName: string | undefined; readonly setCookie: string | undefined } {
+  const persistence = pool.persistence;
+  persistence.remember(clientAddress, server);
+  const setCookie =
+    persistence.cookieName !== undefined && cookieServerId !== server.id ? persistence.setCookieFor(server) : undefined;
+  return { cookieName: persistence.cookieName, setCookie };
+}
+
 /** An attempt on a server: it holds one of the server's in-flight slots until released. */
 export interface ServerAttempt {
   readonly server: BackendServer;

@@ -27,7 +27,7 @@ import type { StickyTarget } from '../persistence/pool-persistence.js';
 import type { Pool } from '../pool.js';
 import { normalizeAddress } from '../trusted-proxies.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type RequestHead } from './forward-headers.js';
-import { releaseAttempt, routeExchange, type ExchangeContext } from './exchange-context.js';
+import { bindClient, releaseAttempt, routeExchange, type ExchangeContext } from './exchange-context.js';
 
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const NOTHING_TRIED: ReadonlySet<BackendServer> = new Set();
@@ -260,14 +260,9 @@ export class HttpExchange {
     if (status >= 500) context.passive.reportFailure(server, 'status-5xx', `status ${status}`);
     else context.passive.reportSuccess(server);
 
-    const persistence = this.#pool!.persistence;
-    persistence.remember(this.#clientAddress, server);
-    const setCookie =
-      persistence.cookieName !== undefined && this.#cookieServerId !== server.id
-        ? persistence.setCookieFor(server)
-        : undefined;
+    const { cookieName, setCookie } = bindClient(this.#pool!, this.#clientAddress, this.#cookieServerId, server);
     const { headers, cookieConflict } = downstreamResponseHeaders(head.rawHeaders, {
-      cookieName: persistence.cookieName,
+      cookieName,
       setCookie,
       privateCacheControl,
       setsCookie,
@@ -276,7 +271,7 @@ export class HttpExchange {
     if (cookieConflict)
       context.warnOnce(
         `cookie-conflict:${server.id}`,
-        `${TlbCode.APPLICATION_COOKIE_CONFLICT} server ${server.id} sets the persistence cookie ${persistence.cookieName} itself; its value is dropped (rename one of them)`,
+        `${TlbCode.APPLICATION_COOKIE_CONFLICT} server ${server.id} sets the persistence cookie ${cookieName} itself; its value is dropped (rename one of them)`,
       );
     if (context.responseTag !== undefined) headers.push(context.responseTag[0], context.responseTag[1]);
     this.#res.writeHead(status, head.statusMessage, headers);

@@ -14,7 +14,7 @@ import type { StickyTarget } from '../persistence/pool-persistence.js';
 import type { Pool } from '../pool.js';
 import { normalizeAddress } from '../trusted-proxies.js';
 import { downstreamResponseHeaders, upstreamRequestHeaders, type RequestHead } from './forward-headers.js';
-import { releaseAttempt, routeExchange, type ExchangeContext } from './exchange-context.js';
+import { bindClient, type ExchangeContext, releaseAttempt, routeExchange } from './exchange-context.js';
 import { describeError } from './http-exchange.js';
 
 interface Attempt {
@@ -185,16 +185,6 @@ export class UpgradeExchange {
     upstream.end();
   }
 
-  #cookieFor(server: BackendServer): { cookieName: string | undefined; setCookie: string | undefined } {
-    const persistence = this.#pool!.persistence;
-    persistence.remember(this.#clientAddress, server);
-    const setCookie =
-      persistence.cookieName !== undefined && this.#cookieServerId !== server.id
-        ? persistence.setCookieFor(server)
-        : undefined;
-    return { cookieName: persistence.cookieName, setCookie };
-  }
-
   #onSwitched(attempt: Attempt, response: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer): void {
     clearTimeout(attempt.timer);
     attempt.timer = undefined;
@@ -210,7 +200,7 @@ export class UpgradeExchange {
     this.#upstreamSocket = upstreamSocket;
     const client = this.#socket;
     const { headers } = downstreamResponseHeaders(response.rawHeaders, {
-      ...this.#cookieFor(server),
+      ...bindClient(this.#pool!, this.#clientAddress, this.#cookieServerId, server),
       privateCacheControl,
       setsCookie,
       upgrade: true,
@@ -247,7 +237,7 @@ export class UpgradeExchange {
     if (this.#status >= 500) this.#context.passive.reportFailure(server, 'status-5xx', `status ${this.#status}`);
     else this.#context.passive.reportSuccess(server);
     const { headers } = downstreamResponseHeaders(response.rawHeaders, {
-      ...this.#cookieFor(server),
+      ...bindClient(this.#pool!, this.#clientAddress, this.#cookieServerId, server),
       privateCacheControl,
       setsCookie,
       upgrade: false,
