@@ -248,7 +248,8 @@ export class UpstreamConnection {
   #finishResponse(sink: ResponseSink, excess: number): void {
     this.#responseDone = true;
     if (excess > 0) this.#dirty = true;
-    this.#socket.setTimeout(0);
+    // The socket's timeout stays as it is: the exchange releases the connection from
+    // onResponseEnd, and release() sets the idle one (or destroys the connection).
     sink.onResponseEnd();
   }
 
