@@ -11,15 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '@tandem/lb';
 import { APP_PID_HEADER, APP_SERVER_HEADER } from '../local-system/demo-app.js';
 import { defaultLbYaml, LB_SECRET_FILE, PERSISTENCE_COOKIE } from '../local-system/lb-setup.js';
-import {
-  eventually,
-  httpGet,
-  killPid,
-  pidAlive,
-  portFree,
-  SpawnedCli,
-  type Reply,
-} from '../local-system/test-processes.js';
+import { eventually, httpGet, killPid, portFree, SpawnedCli, type Reply } from '../local-system/test-processes.js';
+import { isAlive } from '@tandem/db/files';
 
 const READY = /\[notice\] tandem up: ready/;
 const FREE_PORTS = ['--port', '0', '--lb-port', '0', '--admin-port', '0', '--app-ports', '0,0'];
@@ -179,7 +172,7 @@ describe('tandem up', () => {
     const survivor = system.apps.get(other);
     if (survivor === undefined) throw new Error(`no pid for ${other}`);
     await eventually(`app server ${other} (pid ${survivor.pid}) gone`, () =>
-      pidAlive(survivor.pid) ? undefined : true,
+      isAlive(survivor.pid) ? undefined : true,
     );
     for (const port of [system.lbPort, system.adminPort, system.dbPort, survivor.port]) {
       expect(await portFree(port), `port ${port} free`).toBe(true);
@@ -237,7 +230,7 @@ describe('tandem up', () => {
     expect(secondSystem).toHaveLength(2);
     for (const app of secondSystem) {
       pids.push(app.pid);
-      expect(pidAlive(app.pid), `app server pid ${app.pid} stopped`).toBe(false);
+      expect(isAlive(app.pid), `app server pid ${app.pid} stopped`).toBe(false);
       expect(await portFree(app.port)).toBe(true);
     }
     const secondDbPort = Number(/is OPEN on 127\.0\.0\.1:(\d+)/.exec(second.stdout)?.[1]);
@@ -254,7 +247,7 @@ describe('tandem up', () => {
     expect(lbStopped).toBeGreaterThan(0);
     for (const [id, app] of system.apps) {
       expect(first.stderr.indexOf(`app server ${id}: stopping (SIGTERM)`)).toBeGreaterThan(lbStopped);
-      await eventually(`app server ${id} gone`, () => (pidAlive(app.pid) ? undefined : true));
+      await eventually(`app server ${id} gone`, () => (isAlive(app.pid) ? undefined : true));
     }
     expect(first.stderr.indexOf('shutdown IMMEDIATE requested', lbStopped)).toBeGreaterThan(lbStopped);
   });

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from '@tandem/db/files';
 
 /** The installed command: runs packages/cli/dist (build first: `npm run build`). */
 export const TANDEM_BIN = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url));
@@ -136,19 +137,9 @@ export class SpawnedCli {
   }
 }
 
-/** Whether a process with this pid exists. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Sends SIGKILL to `pid` if it still runs. */
 export function killPid(pid: number): void {
-  if (pidAlive(pid)) {
+  if (isAlive(pid)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
