@@ -3,9 +3,10 @@
 // work lives in ../db-export/; this file is the command line.
 import type { Command } from 'commander';
 import type { CliIo } from '../main.js';
-import { exportDatabase } from '../db-export/export-database.js';
+// The export and import work (and the PostgreSQL client under it) is imported by the
+// actions, so that the other `db` commands registered beside these do not load it.
 import { ExportError } from '../db-export/export-errors.js';
-import { importDatabase, type ExistingPolicy } from '../db-export/import-database.js';
+import type { ExistingPolicy } from '../db-export/import-database.js';
 import { scopeOf } from '../db-export/object-selection.js';
 import { formatBytes, formatQuantity } from '../db-export/progress.js';
 
@@ -88,6 +89,7 @@ export function registerExportCommands(db: Command, io: CliIo): void {
     .option('--force', 'replace the file if it exists')
     .addHelpText('after', EXPORT_HELP)
     .action(async (file: string, flags: ExportFlags) => {
+      const { exportDatabase } = await import('../db-export/export-database.js');
       const summary = await exportDatabase({
         file,
         server: { url: flags.url, dir: flags.dir },
@@ -113,11 +115,13 @@ export function registerExportCommands(db: Command, io: CliIo): void {
     .option('--replace-existing', 'drop tables and sequences that exist and create them from the file')
     .addHelpText('after', IMPORT_HELP)
     .action(async (file: string, flags: ImportFlags) => {
+      const existing = existingPolicy(flags);
+      const { importDatabase } = await import('../db-export/import-database.js');
       const summary = await importDatabase({
         file,
         server: { url: flags.url, dir: flags.dir },
         scope: scopeOf(flags.user ?? [], flags.table ?? []),
-        existing: existingPolicy(flags),
+        existing,
         log,
         progress: progressOutput(io, flags),
       });
