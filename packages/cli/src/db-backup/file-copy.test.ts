@@ -6,7 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '@tandem/testkit';
-import { CHUNK_BYTES, copyFileHashed, HeadCapture, readStoredFile, restoreInPlace } from './file-copy.js';
+import type { FileHandle } from 'node:fs/promises';
+import {
+  CHUNK_BYTES,
+  copyFileHashed,
+  HeadCapture,
+  readStoredFile,
+  restoreInPlace,
+  WritebackFlusher,
+} from './file-copy.js';
 
 let directory: string;
 let source: string;
@@ -116,5 +124,37 @@ describe('copyFileHashed and readStoredFile', () => {
     expect(refused.written).toBe(false);
     expect(refused.problems).toEqual([expect.stringMatching(/^sha256 /)]);
     expect(await readFile(target, 'utf8')).toBe('old content');
+  });
+});
+
+describe('WritebackFlusher', () => {
+  /** A file handle whose fdatasync is counted, and fails from the `failAt`-th call on. */
+  function countingHandle(failAt = Infinity): { handle: FileHandle; calls: () => number } {
+    let calls = 0;
+    const handle = {
+      datasync: async (): Promise<void> => {
+        calls++;
+        await new Promise((resolveWait) => setTimeout(resolveWait, 1));
+        if (calls >= failAt) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      },
+    } as unknown as FileHandle;
+    return { handle, calls: () => calls };
+  }
+
+  it('flushes while the file is written, and stops at finish', async () => {
+    const { handle, calls } = countingHandle();
+    const flusher = new WritebackFlusher(handle, '/data/usr001.dtf');
+    await new Promise((resolveWait) => setTimeout(resolveWait, 40));
+    await flusher.finish();
+    const atFinish = calls();
+    expect(atFinish).toBeGreaterThanOrEqual(1);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 20));
+    expect(calls()).toBe(atFinish);
+  });
+
+  it('reports a failed flush at finish, as a later fdatasync may not', async () => {
+    const { handle } = countingHandle(1);
+    const flusher = new WritebackFlusher(handle, '/data/usr001.dtf');
+    await expect(flusher.finish()).rejects.toThrow(/^TBAK-\d{4}: cannot sync '\/data\/usr001.dtf': EIO/);
   });
 });
