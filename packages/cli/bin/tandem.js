@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The installed `tandem` command: runs the compiled CLI (built by `npm install` through
-// the root package's `prepare` script, or by `npm run build`).
-import { main } from '../dist/main.js';
-
-process.exitCode = await main(process.argv);
+// The installed `tandem` command: runs the bundled CLI (dist/bundle/tandem.js, built from
+// dist/run.js by `npm install` through the root package's `prepare` script, or by
+// `npm run build`).
+import '../dist/bundle/tandem.js';

@@ -4,7 +4,7 @@
 // only for the command being run: `tandem db backup` does not load the load balancer.
 // Help and unknown commands load them all, so `tandem --help` lists every command.
 import { Command, CommanderError } from 'commander';
-import { packageVersion } from './version.js';
+import { packageVersion } from './package-paths.js';
 
 export interface CliIo {
   readonly out: (text: string) => void;

@@ -7,12 +7,12 @@ import { openSync, closeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 // The database engine is loaded by the commands that use it, not to register them.
 import type * as TandemDb from '@tandem/db';
 import type { InitOptions, ShutdownMode } from '@tandem/db';
 import type { CliIo } from '../main.js';
+import { tandemBin } from '../package-paths.js';
 import { registerExportCommands } from './db-export.js';
 import { registerBackupCommands } from './db-backup.js';
 
@@ -196,8 +196,7 @@ export function registerDbCommand(program: Command, io: CliIo): void {
     }
     const logPath = join(directory, 'server.log');
     const logFd = openSync(logPath, 'a');
-    const bin = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url));
-    const args = [bin, 'db', 'start', directory];
+    const args = [tandemBin(), 'db', 'start', directory];
     if (flags.port !== undefined) args.push('--port', flags.port);
     if (flags.host !== undefined) args.push('--host', flags.host);
     if (flags.nomount === true) args.push('--nomount');

@@ -26,7 +26,7 @@ import {
   type ControlFileState,
 } from '@tandem/db/files';
 import { NodeFileSystem } from '@tandem/testkit';
-import { packageVersion } from '../version.js';
+import { packageVersion } from '../package-paths.js';
 import { neededArchivedLogs, type ArchivedLogRow } from './archived-logs.js';
 import { BackupError, errorMessage } from './backup-errors.js';
 import {

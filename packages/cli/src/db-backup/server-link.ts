@@ -8,10 +8,10 @@ import { closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { Client } from 'pg';
 import { isAlive, readPidFile } from '@tandem/db/files';
 import { describeTarget, resolveConnection } from '../sql-shell/connection-options.js';
+import { tandemBin } from '../package-paths.js';
 import { BackupError, errorMessage } from './backup-errors.js';
 
 export type ServerStage = 'NOMOUNT' | 'MOUNT' | 'OPEN';
@@ -120,8 +120,7 @@ export async function startMountedServer(dir: string, timeoutMs = 120_000): Prom
   const directory = resolve(dir);
   const logPath = join(directory, 'server.log');
   const logFd = openSync(logPath, 'a');
-  const bin = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url));
-  const child = spawn(process.execPath, [bin, 'db', 'start', directory, '--mount'], {
+  const child = spawn(process.execPath, [tandemBin(), 'db', 'start', directory, '--mount'], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
   });

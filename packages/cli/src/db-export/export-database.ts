@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { to as copyTo } from 'pg-copy-streams';
-import { packageVersion } from '../version.js';
+import { packageVersion } from '../package-paths.js';
 import {
   ExportWriter,
   type ExportHeader,

@@ -5,8 +5,8 @@
 // (each finishes its requests), then SIGKILL for one that outlives the grace period.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { FromDemoApp } from './demo-app-main.js';
+import { cliPath } from '../package-paths.js';
 import { UpError } from './up-errors.js';
 
 export interface AppSpec {
@@ -48,7 +48,7 @@ export interface AppFleetOptions {
 }
 
 /** The compiled entry; from src/ (tests) and dist/ alike, the package's dist/ holds it. */
-export const DEMO_APP_ENTRY = fileURLToPath(new URL('../../dist/local-system/demo-app-main.js', import.meta.url));
+export const DEMO_APP_ENTRY = cliPath('dist', 'local-system', 'demo-app-main.js');
 
 const START_TIMEOUT_MS = 60_000;
 /** After SIGKILL, how long to wait for the exit to be reported. */

@@ -6,11 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { connect, createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { isAlive } from '@tandem/db/files';
+import { tandemBin } from '../package-paths.js';
 
 /** The installed command: runs packages/cli/dist (build first: `npm run build`). */
-export const TANDEM_BIN = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url));
+export const TANDEM_BIN = tandemBin();
 
 const POLL_MS = 25;
 

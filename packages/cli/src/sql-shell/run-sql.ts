@@ -3,7 +3,7 @@
 // shell. Exit codes follow psql: 0 success, 1 an SQL or script error, 2 no connection.
 import { readFile } from 'node:fs/promises';
 import type { CliIo } from '../main.js';
-import { packageVersion } from '../version.js';
+import { packageVersion } from '../package-paths.js';
 import {
   ConnectionOptionsError,
   describeTarget,
