@@ -284,6 +284,22 @@ describe('online backup, restore and media recovery', () => {
     expect(restore.code).toBe(1);
     expect(restore.stderr).toMatch(/TBAK-0012: datafile 4 .*: sha256 .*was not written/);
     expect((await readFile(usr.originalPath)).equals(before)).toBe(true);
+
+    // Every datafile lost: the sound ones are restored (two files at a time), the damaged one
+    // is not, and no half-written file is left. The datafiles are put back afterwards.
+    const datafiles = manifest.files.flatMap((entry) => (entry.role === 'datafile' ? [entry.originalPath] : []));
+    const aside = await workDir('tandem-backup-aside-');
+    for (const [i, path] of datafiles.entries()) await cp(path, join(aside, String(i)));
+    for (const path of datafiles) await unlink(path);
+    const lost = await tandem('db', 'restore', damaged, '--dir', dir);
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toMatch(/TBAK-0012: datafile 4 .*: sha256 .*was not written/);
+    for (const path of datafiles) {
+      if (path === usr.originalPath) await expect(readFile(path)).rejects.toThrow(/ENOENT/);
+      else expect((await readFile(path)).length).toBeGreaterThan(0);
+    }
+    expect((await readdir(join(dir))).filter((name) => name.endsWith('.restoring'))).toEqual([]);
+    for (const [i, path] of datafiles.entries()) await cp(join(aside, String(i)), path, { force: true });
     await ok('db', 'boot', dir);
   });
 
