@@ -45,6 +45,7 @@ import {
   type CopyResult,
 } from './file-copy.js';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, writeManifest, type Manifest, type ManifestFile } from './manifest.js';
+import { inLanes } from './lanes.js';
 import { ByteProgress } from './progress.js';
 import { connectToDirectory, stageOf, tdbCodeOf, type ServerLink } from './server-link.js';
 
@@ -78,6 +79,9 @@ export interface BackupSummary {
 }
 
 const COMMAND = 'tandem db backup';
+
+/** Files copied at the same time (see RESTORE_LANES in restore-backup.ts). */
+const BACKUP_LANES = 2;
 
 /** Where each kind of file goes in the backup. */
 const FOLDERS = {
@@ -191,6 +195,9 @@ class BackupWriter {
   #totalBytes = 0;
   #totalFiles = 0;
   #doneBytes = 0;
+  #doneFiles = 0;
+  /** Bytes copied so far of the copies under way (several run at a time), by path in the backup. */
+  readonly #underWay = new Map<string, number>();
   readonly #used = new Set<string>();
 
   constructor(root: string, options: BackupOptions) {
@@ -218,26 +225,38 @@ class BackupWriter {
     path: string,
     inspectors: readonly ContentInspector[] = [],
   ): Promise<CopyResult & { path: string; compressed: boolean }> {
-    const state = {
-      phase: 'copying',
-      totalFiles: this.#totalFiles,
-      files: this.entries.length,
-      current: basename(source),
-    };
-    const before = this.#doneBytes;
+    const current = basename(source);
     const result = await copyFileHashed(source, join(this.root, path), this.#compress, {
       inspectors,
-      onBytes: (bytes) => this.#progress.update({ ...state, bytes: before + bytes, totalBytes: this.#totalBytes }),
+      onBytes: (bytes) => {
+        this.#underWay.set(path, bytes);
+        let done = this.#doneBytes;
+        for (const partial of this.#underWay.values()) done += partial;
+        this.#progress.update({
+          phase: 'copying',
+          files: this.#doneFiles,
+          totalFiles: this.#totalFiles,
+          current,
+          bytes: done,
+          totalBytes: Math.max(this.#totalBytes, done),
+        });
+      },
     });
-    this.#doneBytes = before + result.bytes;
-    this.#totalBytes = Math.max(this.#totalBytes, this.#doneBytes);
+    this.#underWay.delete(path);
+    this.#done(result.bytes);
     return { ...result, path, compressed: this.#compress };
   }
 
   async write(bytes: Uint8Array, path: string): Promise<CopyResult & { path: string; compressed: boolean }> {
     const result = await writeBytesHashed(bytes, join(this.root, path), this.#compress);
-    this.#doneBytes += result.bytes;
+    this.#done(result.bytes);
     return { ...result, path, compressed: this.#compress };
+  }
+
+  #done(bytes: number): void {
+    this.#doneBytes += bytes;
+    this.#doneFiles++;
+    this.#totalBytes = Math.max(this.#totalBytes, this.#doneBytes);
   }
 
   add(entry: ManifestFile): void {
@@ -343,10 +362,12 @@ async function onlineBackup(dir: string, writer: BackupWriter, options: BackupOp
     // END BACKUP whatever happens to the copies: a file left in backup mode keeps its checkpoint frozen.
     let copyFailure: { error: unknown } | undefined;
     try {
-      for (const file of datafiles) {
-        await copyDatafile(writer, file, initial.state, dbId);
+      const copied: ManifestFile[] = [];
+      await inLanes(datafiles.entries(), BACKUP_LANES, async ([index, file]) => {
+        copied[index] = await copyDatafile(writer, file, initial.state, dbId);
         await options.afterDatafile?.(file.file);
-      }
+      });
+      for (const entry of copied) writer.add(entry);
     } catch (error) {
       copyFailure = { error };
     }
@@ -427,7 +448,7 @@ async function copyDatafile(
   file: { file: number; name: string; tablespace: string; ts: number },
   state: ControlFileState,
   dbId: number,
-): Promise<void> {
+): Promise<ManifestFile> {
   const header = new DatafileHeaderCheck(file.file, state.blockBytes);
   const copied = await writer.copy(file.name, writer.pathFor('datafile', `${file.file}-${basename(file.name)}`), [
     header,
@@ -438,7 +459,7 @@ async function copyDatafile(
       hint: 'the database file itself is damaged: check it (and the alert log) before backing it up',
     });
   }
-  writer.add({
+  return {
     role: 'datafile',
     originalPath: file.name,
     ...copied,
@@ -446,7 +467,7 @@ async function copyDatafile(
     tablespace: file.tablespace,
     tablespaceNumber: file.ts,
     checkpointTsn: checked.value.checkpointTsn,
-  });
+  };
 }
 
 interface ArchivedLogQueryRow {
@@ -600,7 +621,7 @@ async function offlineBackup(dir: string, writer: BackupWriter): Promise<BackupR
   const image = await readConsistentControlFile(config.controlFiles, () => undefined, 'offline');
   const temporary = new Set(state.tablespaces.filter((ts) => ts.kind === 'TEMP').map((ts) => ts.number));
   const datafiles = state.datafiles.filter((entry) => !temporary.has(entry.tablespaceNumber));
-  const groups = [];
+  const groups: { group: (typeof state.logGroups)[number]; source: string }[] = [];
   for (const group of state.logGroups) {
     const members = group.members.filter((member) => member.status === 'VALID').map((member) => member.path);
     let source: string | undefined;
@@ -625,33 +646,40 @@ async function offlineBackup(dir: string, writer: BackupWriter): Promise<BackupR
     datafiles.length + groups.length,
     sizes.reduce((sum, size) => sum + size, 0),
   );
-  for (const entry of datafiles) {
+  const copyDatafileOf = (entry: (typeof datafiles)[number]) => (): Promise<ManifestFile> => {
     const tablespace = state.tablespaces.find((ts) => ts.number === entry.tablespaceNumber);
-    await copyDatafile(
+    return copyDatafile(
       writer,
       { file: entry.number, name: entry.path, tablespace: tablespace?.name ?? '', ts: entry.tablespaceNumber },
       state,
       state.dbId,
     );
-  }
-  for (const { group, source } of groups) {
-    const check = new OnlineLogHeaderCheck();
-    const copied = await writer.copy(source, writer.pathFor('online-log', `group${group.number}-${basename(source)}`), [
-      check,
-    ]);
-    if (group.state !== 'UNUSED') {
-      const checked = check.check({ dbId: state.dbId, group: group.number });
-      if (!checked.ok) throw new BackupError('BACKUP_DAMAGED', `log member '${source}': ${checked.problem}`);
-    }
-    writer.add({
-      role: 'online-log',
-      originalPath: source,
-      ...copied,
-      group: group.number,
-      sequence: group.sequence,
-      members: group.members.map((member) => member.path),
-    });
-  }
+  };
+  const copyLogOf =
+    ({ group, source }: (typeof groups)[number]) =>
+    async (): Promise<ManifestFile> => {
+      const check = new OnlineLogHeaderCheck();
+      const name = `group${group.number}-${basename(source)}`;
+      const copied = await writer.copy(source, writer.pathFor('online-log', name), [check]);
+      if (group.state !== 'UNUSED') {
+        const checked = check.check({ dbId: state.dbId, group: group.number });
+        if (!checked.ok) throw new BackupError('BACKUP_DAMAGED', `log member '${source}': ${checked.problem}`);
+      }
+      return {
+        role: 'online-log',
+        originalPath: source,
+        ...copied,
+        group: group.number,
+        sequence: group.sequence,
+        members: group.members.map((member) => member.path),
+      };
+    };
+  const copies = [...datafiles.map(copyDatafileOf), ...groups.map(copyLogOf)];
+  const copied: ManifestFile[] = [];
+  await inLanes(copies.entries(), BACKUP_LANES, async ([index, copy]) => {
+    copied[index] = await copy();
+  });
+  for (const entry of copied) writer.add(entry);
   await addControlFile(writer, image, config.controlFiles);
   await addParameterFiles(writer, dir);
   // Nothing may have changed meanwhile: no server started, the control file as it was.

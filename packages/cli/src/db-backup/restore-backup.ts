@@ -30,6 +30,7 @@ import { NodeFileSystem } from '@tandem/testkit';
 import { BackupError, errorMessage } from './backup-errors.js';
 import { readStoredFile, restoreInPlace } from './file-copy.js';
 import { describeEntry, readManifest, type Manifest, type ManifestFile } from './manifest.js';
+import { inLanes } from './lanes.js';
 import { ByteProgress } from './progress.js';
 import { probeServer } from './server-link.js';
 import { checkerFor } from './verify-backup.js';
@@ -70,28 +71,6 @@ const COMMAND = 'tandem db restore';
  * more would only take turns on the same two cores.
  */
 const RESTORE_LANES = 2;
-
-/**
- * Runs `work` on each item, `lanes` at a time, in order of start. After a failure no new
- * item starts; the ones under way finish (none is left half-written), then the first
- * failure is thrown.
- */
-async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { readonly error: unknown } | undefined;
-  const lane = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++];
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
-  if (failure !== undefined) throw failure.error;
-}
 
 interface Planned {
   readonly entry: ManifestFile;
