@@ -182,14 +182,22 @@ describe.each(BLOCK_SIZES)('BTree with %i-byte blocks', (blockBytes) => {
     const random = new SeededRandom(seed);
     const rig = await newRig({ blockBytes, uncachedProbability: 0.2, random: random.fork() });
     const model = new Model();
-    const steps = 4000;
+    // Grow, shrink to a few entries, grow again: splits at every level, then emptied pages.
+    // The growth goes on past its length until the tree has three levels, the shrinking until
+    // it is under a third of its peak (both drift with the seed): no seed stops short of either.
+    const growSteps = 1600;
+    const shrinkSteps = 1400;
+    const regrowSteps = 1000;
+    /** The most steps growth or shrinking takes in search of its aim. */
+    const phaseStepsMax = 5000;
+    let phase: 'grow' | 'shrink' | 'regrow' = 'grow';
+    let phaseStart = 0;
     let heightMax = 0;
     let sizeMax = 0;
     let sizeMinAfterMax = Infinity;
     let freedByShrinking = 0;
-    for (let step = 0; step < steps; step++) {
-      // Grow, shrink to a few entries, grow again: splits at every level, then emptied pages.
-      const growing = step < 1600 || step >= 3000;
+    for (let step = 0; ; step++) {
+      const growing = phase !== 'shrink';
       const operation = pickOperation(random, growing);
       const context = `seed ${seed} (replay with TANDEM_SEED=${seed - blockBytes}) step ${step} ${operation}`;
       const existingChance = operation === 'insert' || operation === 'upsert' ? 0.15 : growing ? 0.5 : 0.95;
@@ -234,16 +242,31 @@ describe.each(BLOCK_SIZES)('BTree with %i-byte blocks', (blockBytes) => {
           break;
         }
       }
-      if (step % 250 === 249 || step === steps - 1) {
+      const phaseSteps = step + 1 - phaseStart;
+      const last = phase === 'regrow' && phaseSteps === regrowSteps;
+      if (step % 250 === 249 || last) {
         await expectMatches(rig, model, random, context);
         heightMax = Math.max(heightMax, rig.tree.shape(rig.store).height);
       }
       sizeMax = Math.max(sizeMax, model.size);
-      if (step >= 1600 && step < 3000) sizeMinAfterMax = Math.min(sizeMinAfterMax, model.size);
-      if (step === 2999) freedByShrinking = rig.store.freeBlockCount;
+      if (phase === 'shrink') sizeMinAfterMax = Math.min(sizeMinAfterMax, model.size);
+      if (last) break;
+      if (phase === 'grow' && phaseSteps >= growSteps) {
+        if (heightMax < 3) heightMax = Math.max(heightMax, rig.tree.shape(rig.store).height);
+        if (heightMax >= 3 || phaseSteps >= phaseStepsMax) {
+          phase = 'shrink';
+          phaseStart = step + 1;
+        }
+      } else if (phase === 'shrink' && phaseSteps >= shrinkSteps) {
+        if (sizeMinAfterMax < sizeMax / 3 || phaseSteps >= phaseStepsMax) {
+          freedByShrinking = rig.store.freeBlockCount;
+          phase = 'regrow';
+          phaseStart = step + 1;
+        }
+      }
     }
-    // The run must have reached what it is meant to test.
-    expect(heightMax, `seed ${seed}`).toBeGreaterThanOrEqual(3);
+    // The run must have reached what it is meant to test (within phaseStepsMax steps a phase).
+    expect(heightMax, `seed ${seed}: grew to three levels`).toBeGreaterThanOrEqual(3);
     expect(sizeMinAfterMax, `seed ${seed}: shrank`).toBeLessThan(sizeMax / 3);
     expect(rig.store.statistics.retriesSignalled, `seed ${seed}`).toBeGreaterThan(1000);
     expect(freedByShrinking, `seed ${seed}: emptied pages were freed`).toBeGreaterThan(0);
