@@ -148,6 +148,9 @@ export async function crc32OfPrefix(fs: FileSystem, path: string, lengthBytes: n
   }
 }
 
+/** Archived logs whose trailers a scan reads at the same time. */
+const SCAN_READS_IN_FLIGHT = 8;
+
 /**
  * The archived logs of one database in the given directories (v$archive_dest_files, and
  * what media recovery chooses from), ordered by incarnation, then sequence. Files that
@@ -167,10 +170,15 @@ export async function scanArchiveDestinations(
       if (isFileSystemError(error, 'ENOENT')) continue;
       throw error;
     }
-    for (const name of names) {
-      if (!name.endsWith('.arc')) continue;
-      const log = await readArchivedLog(fs, `${directory}/${name}`).catch(() => undefined);
-      if (log !== undefined && log.dbId === dbId) found.push(log);
+    // A few trailers read at a time: a directory can hold thousands of logs.
+    const paths = names.filter((name) => name.endsWith('.arc')).map((name) => `${directory}/${name}`);
+    for (let first = 0; first < paths.length; first += SCAN_READS_IN_FLIGHT) {
+      const logs = await Promise.all(
+        paths
+          .slice(first, first + SCAN_READS_IN_FLIGHT)
+          .map((path) => readArchivedLog(fs, path).catch(() => undefined)),
+      );
+      for (const log of logs) if (log !== undefined && log.dbId === dbId) found.push(log);
     }
   }
   return found.sort((a, b) => a.incarnation - b.incarnation || a.sequence - b.sequence || a.path.localeCompare(b.path));
