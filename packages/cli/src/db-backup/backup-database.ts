@@ -83,6 +83,11 @@ const COMMAND = 'tandem db backup';
 /** Files copied at the same time (see RESTORE_LANES in restore-backup.ts). */
 const BACKUP_LANES = 2;
 
+/** Indexed items, the largest (by `sizes[index]`) first: small files go beside a large one, not before it. */
+function largestFirst<T>(items: Iterable<[number, T]>, sizes: readonly number[]): [number, T][] {
+  return [...items].sort(([a], [b]) => sizes[b] - sizes[a]);
+}
+
 /** Where each kind of file goes in the backup. */
 const FOLDERS = {
   datafile: 'datafiles',
@@ -363,7 +368,7 @@ async function onlineBackup(dir: string, writer: BackupWriter, options: BackupOp
     let copyFailure: { error: unknown } | undefined;
     try {
       const copied: ManifestFile[] = [];
-      await inLanes(datafiles.entries(), BACKUP_LANES, async ([index, file]) => {
+      await inLanes(largestFirst(datafiles.entries(), sizes), BACKUP_LANES, async ([index, file]) => {
         copied[index] = await copyDatafile(writer, file, initial.state, dbId);
         await options.afterDatafile?.(file.file);
       });
@@ -676,7 +681,7 @@ async function offlineBackup(dir: string, writer: BackupWriter): Promise<BackupR
     };
   const copies = [...datafiles.map(copyDatafileOf), ...groups.map(copyLogOf)];
   const copied: ManifestFile[] = [];
-  await inLanes(copies.entries(), BACKUP_LANES, async ([index, copy]) => {
+  await inLanes(largestFirst(copies.entries(), sizes), BACKUP_LANES, async ([index, copy]) => {
     copied[index] = await copy();
   });
   for (const entry of copied) writer.add(entry);

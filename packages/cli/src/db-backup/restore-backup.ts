@@ -137,7 +137,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   }
 
   const progress = new ByteProgress(COMMAND, options.progress);
-  const jobs = plan.flatMap(({ entry, targets }) => targets.map((target) => ({ entry, target })));
+  // The largest first, so that the small ones go beside it rather than hold it up.
+  const jobs = plan
+    .flatMap(({ entry, targets }) => targets.map((target) => ({ entry, target })))
+    .sort((a, b) => b.entry.bytes - a.entry.bytes);
   const totalBytes = jobs.reduce((sum, job) => sum + job.entry.bytes, 0);
   const totalFiles = jobs.length;
   let done = 0;
