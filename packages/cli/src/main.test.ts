@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { main, type CliIo } from './main.js';
 import { startLocalSystem } from './commands/up.js';
+import { tandemBin } from './package-paths.js';
 
 function captureIo(): CliIo & { stdout: string; stderr: string } {
   const io = {
@@ -74,5 +76,18 @@ describe('tandem CLI', () => {
     const bin = fileURLToPath(new URL('../bin/tandem.js', import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [bin, '--help']);
     expect(stdout).toContain('Usage: tandem');
+  });
+
+  it('stops quietly when the reader of its output goes away (tandem ... | head)', async () => {
+    // The pipe's reading end is closed before the command writes: its writes fail with EPIPE.
+    const child = spawn(process.execPath, [tandemBin(), 'db', 'restore', '--help'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 });
