@@ -35,8 +35,13 @@ export interface DatabaseWriterOptions {
 export interface WriteStatistics {
   batches: number;
   blocksWritten: number;
+  /** In-place writes: a run of adjacent blocks of one file is one write. */
+  writes: number;
   walWaits: number;
 }
+
+/** The most blocks one in-place write carries (1 MiB of 8 KiB blocks). */
+const RUN_BLOCKS_MAX = 128;
 
 export class DatabaseWriter implements FrameCleaner {
   readonly #cache: BufferCache;
@@ -48,7 +53,7 @@ export class DatabaseWriter implements FrameCleaner {
   #batchSequence = 0;
   /** One batch at a time: the doublewrite file holds one batch. */
   #chain: Promise<unknown> = Promise.resolve();
-  readonly statistics: WriteStatistics = { batches: 0, blocksWritten: 0, walWaits: 0 };
+  readonly statistics: WriteStatistics = { batches: 0, blocksWritten: 0, writes: 0, walWaits: 0 };
 
   private constructor(options: DatabaseWriterOptions, doublewrite: FileHandle) {
     this.#cache = options.cache;
@@ -136,9 +141,12 @@ export class DatabaseWriter implements FrameCleaner {
       await this.#writeDoublewrite(images);
       const touched = new Set<number>();
       await Promise.all(
-        frames.map((frame, i) => {
-          touched.add(frame.address.fileNumber);
-          return this.#files.datafile(frame.address.fileNumber).writeBlock(frame.address.blockNumber, images[i]);
+        adjacentRuns(frames).map((run) => {
+          const first = frames[run[0]].address;
+          touched.add(first.fileNumber);
+          this.statistics.writes++;
+          const bytes = run.length === 1 ? images[run[0]] : concatenate(run.map((i) => images[i]));
+          return this.#files.datafile(first.fileNumber).writeBlock(first.blockNumber, bytes);
         }),
       );
       await Promise.all([...touched].map((fileNumber) => this.#files.datafile(fileNumber).sync()));
@@ -166,6 +174,50 @@ export class DatabaseWriter implements FrameCleaner {
     await this.#chain;
     await this.#doublewrite.close();
   }
+}
+
+/**
+ * The frames' indexes grouped into runs of adjacent blocks of one file (at most
+ * RUN_BLOCKS_MAX each), in file and block order: each run is written with one call. A torn
+ * multi-block write is no different from torn single ones: the doublewrite copy restores
+ * every torn block, and redo brings the unwritten ones forward.
+ */
+function adjacentRuns(frames: readonly CacheFrame[]): number[][] {
+  const order = frames
+    .map((_, i) => i)
+    .sort(
+      (a, b) =>
+        frames[a].address.fileNumber - frames[b].address.fileNumber ||
+        frames[a].address.blockNumber - frames[b].address.blockNumber,
+    );
+  const runs: number[][] = [];
+  for (const i of order) {
+    const run = runs.at(-1);
+    const last = run === undefined ? undefined : frames[run[run.length - 1]].address;
+    const here = frames[i].address;
+    if (
+      run !== undefined &&
+      last !== undefined &&
+      run.length < RUN_BLOCKS_MAX &&
+      last.fileNumber === here.fileNumber &&
+      last.blockNumber + 1 === here.blockNumber
+    ) {
+      run.push(i);
+    } else {
+      runs.push([i]);
+    }
+  }
+  return runs;
+}
+
+function concatenate(images: readonly Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(images.reduce((sum, image) => sum + image.length, 0));
+  let at = 0;
+  for (const image of images) {
+    bytes.set(image, at);
+    at += image.length;
+  }
+  return bytes;
 }
 
 /**
