@@ -228,8 +228,11 @@ export class WritebackFlusher {
       }
       if (!this.#stopped && performance.now() - started < FLUSH_IDLE_MS) {
         await new Promise<void>((resolveWait) => {
-          this.#wake = resolveWait;
-          setTimeout(resolveWait, FLUSH_IDLE_MS);
+          const timer = setTimeout(resolveWait, FLUSH_IDLE_MS);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolveWait();
+          };
         });
         this.#wake = undefined;
       }
