@@ -44,13 +44,19 @@ async function runWorkload(
   await Promise.all([session(), session(), session(), session()]);
 }
 
+/** A new database, open, with `count` counters and an empty ledger. */
+async function openWithCounters(seed: number, count: number) {
+  const rig = simulatedRig(seed);
+  await create(rig);
+  const storage = await open(rig);
+  const counters = await makeCounters(storage, count);
+  const ledger: Ledger = { acknowledged: new Map(), attempted: new Map() };
+  return { rig, storage, counters, ledger };
+}
+
 describe('storage engine: crash recovery', () => {
   it('writes runs of adjacent dirty blocks with one write each, and they read back after a restart', async () => {
-    const rig = simulatedRig(2);
-    await create(rig);
-    const storage = await open(rig);
-    const counters = await makeCounters(storage, 40);
-    const ledger: Ledger = { acknowledged: new Map(), attempted: new Map() };
+    const { rig, storage, counters, ledger } = await openWithCounters(2, 40);
     for (let index = 0; index < counters.length; index++) await increment(storage, counters, index, ledger);
     await storage.dbwr.writeDirty();
     // DBWR wrote the new blocks as they piled up (in batches, as the cache filled), and the rest now.
@@ -65,11 +71,7 @@ describe('storage engine: crash recovery', () => {
   });
 
   it('reopens after a clean shutdown with everything in place and no recovery', async () => {
-    const rig = simulatedRig(1);
-    await create(rig);
-    const storage = await open(rig);
-    const counters = await makeCounters(storage, 5);
-    const ledger: Ledger = { acknowledged: new Map(), attempted: new Map() };
+    const { rig, storage, counters, ledger } = await openWithCounters(1, 5);
     await runWorkload(storage, counters, new SeededRandom(1), ledger, 50);
     await storage.close();
     const again = await open(rig);
