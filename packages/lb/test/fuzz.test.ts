@@ -194,42 +194,9 @@ function fuzzRequest(random: SeededRandom, index: number): FuzzRequest {
   if (random.chance(0.1)) fields.push('Expect: 100-continue');
   if (random.chance(0.2)) fields.push(`X-Long: ${'l'.repeat(random.int(0, 5000))}`);
   const payload = randomPayload(random, 200);
-  let body = '';
-  switch (random.int(0, 6)) {
-    case 0:
-      break;
-    case 1:
-      fields.push(`Content-Length: ${payload.length}`);
-      body = payload.toString('latin1');
-      break;
-    case 2:
-      fields.push('Transfer-Encoding: chunked');
-      body = chunked(random, payload);
-      break;
-    case 3:
-      fields.push(`Content-Length: ${random.pick(HUGE_NUMBERS)}`);
-      body = payload.toString('latin1');
-      break;
-    case 4:
-      // Both, in either order, perhaps more than once.
-      for (let count = random.int(1, 3); count > 0; count--) {
-        fields.push(
-          random.chance(0.5)
-            ? `Content-Length: ${payload.length}`
-            : `Transfer-Encoding: ${random.pick(TRANSFER_ENCODINGS)}`,
-        );
-      }
-      body = random.chance(0.5) ? chunked(random, payload) : payload.toString('latin1');
-      break;
-    default:
-      fields.push(`Transfer-Encoding: ${random.pick(TRANSFER_ENCODINGS)}`);
-      body = chunked(random, payload);
-      break;
-  }
-  // Duplicate a field, fold one, or put a space before a colon.
-  if (random.chance(0.15) && fields.length > 0) fields.splice(random.int(0, fields.length + 1), 0, random.pick(fields));
-  if (random.chance(0.05)) fields.push(' folded');
-  if (random.chance(0.05)) fields.push('X-Space : before');
+  const framing = REQUEST_FRAMINGS[random.int(0, REQUEST_FRAMINGS.length)];
+  const body = frame(random, framing, payload, fields, () => payload.length);
+  mutateFields(random, fields);
   random.shuffle(fields);
   const text = `${method} ${target} ${version}\r\n${fields.map((field) => `${field}\r\n`).join('')}\r\n${body}`;
   let bytes: Buffer = Buffer.from(text, 'latin1');
@@ -240,6 +207,56 @@ function fuzzRequest(random: SeededRandom, index: number): FuzzRequest {
   // The method the load balancer reads is the first word of what is sent, damaged or not.
   const space = bytes.indexOf(' ');
   return { bytes, method: bytes.toString('latin1', 0, space < 0 ? bytes.length : space) };
+}
+
+/** How a message's body is framed ('none': no body; 'close': until the connection closes). */
+type Framing = 'none' | 'close' | 'length' | 'chunked' | 'huge-length' | 'both' | 'odd-coding';
+const REQUEST_FRAMINGS: readonly Framing[] = ['none', 'length', 'chunked', 'huge-length', 'both', 'odd-coding'];
+const RESPONSE_FRAMINGS: readonly Framing[] = ['length', 'chunked', 'close', 'huge-length', 'both', 'odd-coding'];
+
+/** Adds `framing`'s fields for `payload` to `fields` and returns the body; 'both' takes its lengths from `bothLength`. */
+function frame(
+  random: SeededRandom,
+  framing: Framing,
+  payload: Buffer,
+  fields: string[],
+  bothLength: () => number,
+): string {
+  switch (framing) {
+    case 'none':
+      return '';
+    case 'close':
+      return payload.toString('latin1');
+    case 'length':
+      fields.push(`Content-Length: ${payload.length}`);
+      return payload.toString('latin1');
+    case 'chunked':
+      fields.push('Transfer-Encoding: chunked');
+      return chunked(random, payload);
+    case 'huge-length':
+      fields.push(`Content-Length: ${random.pick(HUGE_NUMBERS)}`);
+      return payload.toString('latin1');
+    case 'both':
+      // Both, in either order, perhaps more than once.
+      for (let count = random.int(1, 3); count > 0; count--) {
+        fields.push(
+          random.chance(0.5)
+            ? `Content-Length: ${bothLength()}`
+            : `Transfer-Encoding: ${random.pick(TRANSFER_ENCODINGS)}`,
+        );
+      }
+      return random.chance(0.5) ? chunked(random, payload) : payload.toString('latin1');
+    case 'odd-coding':
+      fields.push(`Transfer-Encoding: ${random.pick(TRANSFER_ENCODINGS)}`);
+      return chunked(random, payload);
+  }
+}
+
+/** Duplicates a field, folds one, or puts a space before a colon. */
+function mutateFields(random: SeededRandom, fields: string[]): void {
+  if (random.chance(0.15) && fields.length > 0) fields.splice(random.int(0, fields.length + 1), 0, random.pick(fields));
+  if (random.chance(0.05)) fields.push(' folded');
+  if (random.chance(0.05)) fields.push('X-Space : before');
 }
 
 /** A valid response of some kind, then structural and byte mutations. */
@@ -261,41 +278,12 @@ function fuzzResponse(random: SeededRandom, method: string): Buffer {
   const fields: string[] = ['Content-Type: text/plain'];
   if (random.chance(0.2)) fields.push(`Connection: ${random.pick(['close', 'keep-alive'])}`);
   if (random.chance(0.1)) fields.push('Set-Cookie: a=b');
-  let body: string;
-  switch (random.int(0, 6)) {
-    case 0:
-      fields.push(`Content-Length: ${payload.length}`);
-      body = payload.toString('latin1');
-      break;
-    case 1:
-      fields.push('Transfer-Encoding: chunked');
-      body = chunked(random, payload);
-      break;
-    case 2: // close-delimited
-      body = payload.toString('latin1');
-      break;
-    case 3:
-      fields.push(`Content-Length: ${random.pick(HUGE_NUMBERS)}`);
-      body = payload.toString('latin1');
-      break;
-    case 4:
-      for (let count = random.int(1, 3); count > 0; count--) {
-        fields.push(
-          random.chance(0.5)
-            ? `Content-Length: ${random.chance(0.5) ? payload.length : random.int(0, 500)}`
-            : `Transfer-Encoding: ${random.pick(TRANSFER_ENCODINGS)}`,
-        );
-      }
-      body = random.chance(0.5) ? chunked(random, payload) : payload.toString('latin1');
-      break;
-    default:
-      fields.push(`Transfer-Encoding: ${random.pick(TRANSFER_ENCODINGS)}`);
-      body = chunked(random, payload);
-      break;
-  }
-  if (random.chance(0.15) && fields.length > 0) fields.splice(random.int(0, fields.length + 1), 0, random.pick(fields));
-  if (random.chance(0.05)) fields.push(' folded');
-  if (random.chance(0.05)) fields.push('X-Space : before');
+  const framing = RESPONSE_FRAMINGS[random.int(0, RESPONSE_FRAMINGS.length)];
+  // Conflicting lengths too: a response's Content-Length may disagree with its body.
+  const body = frame(random, framing, payload, fields, () =>
+    random.chance(0.5) ? payload.length : random.int(0, 500),
+  );
+  mutateFields(random, fields);
   if (random.chance(0.05)) fields.push(`X-Huge: ${'h'.repeat(random.int(10_000, 80_000))}`);
   random.shuffle(fields);
   let text = `${version} ${status}\r\n${fields.map((field) => `${field}\r\n`).join('')}\r\n${method === 'HEAD' && random.chance(0.5) ? '' : body}`;
