@@ -45,7 +45,7 @@ import {
   type CopyResult,
 } from './file-copy.js';
 import { MANIFEST_FORMAT, MANIFEST_VERSION, writeManifest, type Manifest, type ManifestFile } from './manifest.js';
-import { inLanes } from './lanes.js';
+import { inLanes, LaneTally } from './lanes.js';
 import { ByteProgress } from './progress.js';
 import { connectToDirectory, stageOf, tdbCodeOf, type ServerLink } from './server-link.js';
 
@@ -199,10 +199,8 @@ class BackupWriter {
   readonly #progress: ByteProgress;
   #totalBytes = 0;
   #totalFiles = 0;
-  #doneBytes = 0;
-  #doneFiles = 0;
-  /** Bytes copied so far of the copies under way (several run at a time), by path in the backup. */
-  readonly #underWay = new Map<string, number>();
+  /** What is copied, of the files finished and of those under way (several at a time). */
+  readonly #tally = new LaneTally();
   readonly #used = new Set<string>();
 
   constructor(root: string, options: BackupOptions) {
@@ -234,12 +232,10 @@ class BackupWriter {
     const result = await copyFileHashed(source, join(this.root, path), this.#compress, {
       inspectors,
       onBytes: (bytes) => {
-        this.#underWay.set(path, bytes);
-        let done = this.#doneBytes;
-        for (const partial of this.#underWay.values()) done += partial;
+        const done = this.#tally.progress(path, bytes);
         this.#progress.update({
           phase: 'copying',
-          files: this.#doneFiles,
+          files: this.#tally.files,
           totalFiles: this.#totalFiles,
           current,
           bytes: done,
@@ -247,21 +243,19 @@ class BackupWriter {
         });
       },
     });
-    this.#underWay.delete(path);
-    this.#done(result.bytes);
+    this.#done(path, result.bytes);
     return { ...result, path, compressed: this.#compress };
   }
 
   async write(bytes: Uint8Array, path: string): Promise<CopyResult & { path: string; compressed: boolean }> {
     const result = await writeBytesHashed(bytes, join(this.root, path), this.#compress);
-    this.#done(result.bytes);
+    this.#done(path, result.bytes);
     return { ...result, path, compressed: this.#compress };
   }
 
-  #done(bytes: number): void {
-    this.#doneBytes += bytes;
-    this.#doneFiles++;
-    this.#totalBytes = Math.max(this.#totalBytes, this.#doneBytes);
+  #done(path: string, bytes: number): void {
+    this.#tally.settle(path, bytes);
+    this.#totalBytes = Math.max(this.#totalBytes, this.#tally.bytes);
   }
 
   add(entry: ManifestFile): void {

@@ -1,7 +1,7 @@
 // inLanes: at most N at a time, every item once, and after a failure the ones under way
 // finish while no new one starts.
 import { describe, expect, it } from 'vitest';
-import { inLanes } from './lanes.js';
+import { inLanes, LaneTally } from './lanes.js';
 
 const tick = (): Promise<void> => new Promise((resolveTick) => setImmediate(resolveTick));
 
@@ -33,5 +33,18 @@ describe('inLanes', () => {
     await expect(failing).rejects.toThrow('item 1 is damaged');
     expect(started).toEqual([1, 2]);
     expect(finished).toEqual([2]);
+  });
+});
+
+describe('LaneTally', () => {
+  it('counts the finished files and the parts of those under way; a file given up counts for nothing', () => {
+    const tally = new LaneTally();
+    expect(tally.progress('a', 10)).toBe(10);
+    expect(tally.progress('b', 5)).toBe(15);
+    expect(tally.progress('a', 30)).toBe(35);
+    tally.settle('a', 40);
+    expect(tally.progress('b', 7)).toBe(47);
+    tally.settle('b', undefined);
+    expect({ bytes: tally.bytes, files: tally.files }).toEqual({ bytes: 40, files: 1 });
   });
 });

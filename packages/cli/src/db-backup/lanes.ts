@@ -23,3 +23,30 @@ export async function inLanes<T>(items: Iterable<T>, lanes: number, work: (item:
   await Promise.all(Array.from({ length: Math.min(lanes, list.length) }, lane));
   if (failure !== undefined) throw failure.error;
 }
+
+/**
+ * Bytes and files done while several files are copied at a time: the files finished, and
+ * the bytes done so far of each one under way (keyed by its path).
+ */
+export class LaneTally {
+  /** Bytes and count of the files finished. */
+  bytes = 0;
+  files = 0;
+  readonly #underWay = new Map<string, number>();
+
+  /** Records `bytes` done of the file `key`; returns the bytes done in all. */
+  progress(key: string, bytes: number): number {
+    this.#underWay.set(key, bytes);
+    let all = this.bytes;
+    for (const partial of this.#underWay.values()) all += partial;
+    return all;
+  }
+
+  /** The file `key` is done: finished with `bytes` of content, or (undefined) given up. */
+  settle(key: string, bytes: number | undefined): void {
+    this.#underWay.delete(key);
+    if (bytes === undefined) return;
+    this.bytes += bytes;
+    this.files++;
+  }
+}

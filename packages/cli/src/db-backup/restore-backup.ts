@@ -30,7 +30,7 @@ import { NodeFileSystem } from '@tandem/testkit';
 import { BackupError, errorMessage } from './backup-errors.js';
 import { readStoredFile, restoreInPlace } from './file-copy.js';
 import { describeEntry, readManifest, type Manifest, type ManifestFile } from './manifest.js';
-import { inLanes } from './lanes.js';
+import { inLanes, LaneTally } from './lanes.js';
 import { ByteProgress } from './progress.js';
 import { probeServer } from './server-link.js';
 import { checkerFor } from './verify-backup.js';
@@ -143,15 +143,10 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
     .sort((a, b) => b.entry.bytes - a.entry.bytes);
   const totalBytes = jobs.reduce((sum, job) => sum + job.entry.bytes, 0);
   const totalFiles = jobs.length;
-  let done = 0;
-  let files = 0;
-  /** Bytes done of the files being restored, by target. */
-  const underWay = new Map<string, number>();
+  const tally = new LaneTally();
   const report = (target: string, bytes: number): void => {
-    underWay.set(target, bytes);
-    let bytesNow = done;
-    for (const partial of underWay.values()) bytesNow += partial;
-    progress.update({ phase: 'restoring', files, totalFiles, current: target, totalBytes, bytes: bytesNow });
+    const all = tally.progress(target, bytes);
+    progress.update({ phase: 'restoring', files: tally.files, totalFiles, current: target, totalBytes, bytes: all });
   };
   const restoreOne = async ({ entry, target }: (typeof jobs)[number]): Promise<void> => {
     await mkdir(dirname(target), { recursive: true, mode: 0o700 });
@@ -174,14 +169,12 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
         beforeCommit: () => checker.finish(),
       }));
     }
-    underWay.delete(target);
+    tally.settle(target, problems.length > 0 ? undefined : entry.bytes);
     if (problems.length > 0) {
       throw new BackupError('BACKUP_DAMAGED', `${describeEntry(entry)} in ${root}: ${problems.join('; ')}`, {
-        hint: `'${target}' was not written; ${files} files were restored before it. Restore that file from another backup`,
+        hint: `'${target}' was not written; ${tally.files} files were restored before it. Restore that file from another backup`,
       });
     }
-    done += entry.bytes;
-    files++;
   };
   try {
     await inLanes(jobs, RESTORE_LANES, restoreOne);
@@ -192,8 +185,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   return {
     directory: dir,
     kind: manifest.kind,
-    files,
-    bytes: done,
+    files: tally.files,
+    bytes: tally.bytes,
     seconds: (performance.now() - started) / 1000,
     datafiles,
     archivedLogs: archivedLogs.length,
